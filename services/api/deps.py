@@ -1,0 +1,41 @@
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from services.auth import service as auth_service
+from services.auth.schemas import Principal, Scope
+from services.db import get_sessionmaker
+from services.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: committed when the endpoint returns, rolled back on error."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def require_scope(scope: Scope) -> Callable[..., Principal]:
+    def dependency(request: Request, session: SessionDep) -> Principal:
+        return auth_service.authorize(session, request.headers.get("authorization"), scope)
+
+    dependency.__name__ = f"require_{scope}"
+    return dependency
+
+
+ReadPrincipal = Annotated[Principal, Depends(require_scope("read"))]
+IngestPrincipal = Annotated[Principal, Depends(require_scope("ingest"))]
+AdminPrincipal = Annotated[Principal, Depends(require_scope("admin"))]

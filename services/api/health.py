@@ -1,0 +1,42 @@
+from typing import Any
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from services.api.deps import SessionDep, SettingsDep
+from services.api.problems import Problem
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="The database and the broker answer")
+def readyz(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    import redis
+
+    checks: dict[str, str] = {}
+    try:
+        session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        client = redis.Redis.from_url(settings.require_redis_url(), socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+        checks["broker"] = "ok"
+    except Exception as exc:
+        checks["broker"] = f"error: {type(exc).__name__}"
+    if any(value != "ok" for value in checks.values()):
+        raise Problem(503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), checks=checks)
+    return {"status": "ok", "checks": checks}
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

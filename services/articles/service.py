@@ -1,0 +1,140 @@
+"""Ingest articles and turn them into stance events."""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services import queue
+from services.articles import repository
+from services.articles.schemas import ArticleIn
+from services.articles.text import UnreadableText, check_english, clean_text, content_hash
+from services.extraction.schemas import ArticleText
+from services.extraction.service import Extractor
+from services.models import Article
+from services.stances import service as stances
+
+EXTRACT_TASK = "articles.extract"
+PROJECT_TASK = "projections.run"
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    article: Article
+    created: bool
+
+
+class InvalidArticle(ValueError):
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message if index is None else f"articles[{index}]: {message}")
+
+
+def prepare(article: ArticleIn, min_chars: int, now: datetime) -> dict[str, Any]:
+    """Validate one article and return the row to store; raises InvalidArticle."""
+    if article.language and article.language.lower().split("-")[0] != "en":
+        raise InvalidArticle(f"language {article.language!r} is not read; only English (`en`) is.")
+    try:
+        body = clean_text(article.body)
+        check_english(body, min_chars)
+    except UnreadableText as exc:
+        raise InvalidArticle(str(exc)) from exc
+    published_at = article.published_at or now
+    if published_at.tzinfo is None:
+        published_at = published_at.replace(tzinfo=UTC)
+    if published_at > now + FUTURE_TOLERANCE:
+        raise InvalidArticle("published_at is in the future.")
+    return {
+        "url": str(article.url) if article.url else None,
+        "title": article.title,
+        "source": article.source,
+        "language": "en",
+        "body": body,
+        "content_hash": content_hash(body),
+        "published_at": published_at,
+    }
+
+
+def ingest(
+    session: Session, articles: Sequence[ArticleIn], min_chars: int, idempotency_key: str | None = None
+) -> list[IngestResult]:
+    """Store new articles and enqueue their extraction after commit; duplicates come back as they are.
+
+    Every article is validated before any is stored, so a bad one in a batch stores nothing.
+    """
+    now = datetime.now(UTC)
+    rows = []
+    for index, article in enumerate(articles):
+        try:
+            rows.append(prepare(article, min_chars, now))
+        except InvalidArticle as exc:
+            raise InvalidArticle(str(exc), index if len(articles) > 1 else None) from exc
+    results = []
+    for offset, row in enumerate(rows):
+        key = f"{idempotency_key}#{offset}" if idempotency_key and len(rows) > 1 else idempotency_key
+        article_id = repository.insert_new(
+            session, {**row, "id": uuid.uuid4(), "idempotency_key": key, "status": "pending"}
+        )
+        if article_id is None:
+            existing = repository.find_duplicate(session, row["url"], row["content_hash"], key)
+            if existing is None:  # the conflicting row was deleted under us; nothing here deletes
+                raise RuntimeError("duplicate article vanished")
+            results.append(IngestResult(existing, created=False))
+            continue
+        stored = repository.get(session, article_id)
+        assert stored is not None
+        results.append(IngestResult(stored, created=True))
+        queue.enqueue(session, EXTRACT_TASK, str(article_id))
+    return results
+
+
+def start_processing(session: Session, article_id: uuid.UUID) -> int | None:
+    return repository.mark_processing(session, article_id)
+
+
+def process(session: Session, article_id: uuid.UUID, extractor: Extractor) -> Article | None:
+    """Extract the article's claims and append their events, unless it was done before.
+
+    The row lock makes a second worker on the same article wait, then find it processed.
+    """
+    article = repository.get_for_update(session, article_id)
+    if article is None or article.status in ("processed", "skipped"):
+        return None
+    claims = extractor.extract(
+        ArticleText(body=article.body, title=article.title, published_at=article.published_at)
+    )
+    extractor_name = f"{extractor.name}/{extractor.version}"
+    appended = stances.record_claims(session, article, claims, extractor_name) if claims else 0
+    article.claims = [claim.model_dump(mode="json") for claim in claims]
+    article.events_appended = appended
+    article.extractor = extractor_name
+    article.status = "processed" if claims else "skipped"
+    article.error = None
+    article.processed_at = datetime.now(UTC)
+    article.updated_at = article.processed_at
+    session.flush()
+    if appended:
+        queue.enqueue(session, PROJECT_TASK)
+    return article
+
+
+def mark_failed(session: Session, article_id: uuid.UUID, error: str) -> None:
+    article = repository.get_for_update(session, article_id)
+    if article is not None and article.status not in ("processed", "skipped"):
+        article.status = "failed"
+        article.error = error[:2000]
+        article.updated_at = datetime.now(UTC)
+        session.flush()
+
+
+def requeue_stuck(session: Session, older_than_seconds: float) -> int:
+    """Re-enqueue articles left pending or processing, e.g. when a broker message was lost."""
+    ids = repository.stuck_ids(session, datetime.now(UTC) - timedelta(seconds=older_than_seconds))
+    if ids:
+        repository.touch(session, ids)
+        for article_id in ids:
+            queue.enqueue(session, EXTRACT_TASK, str(article_id))
+    return len(ids)

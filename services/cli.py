@@ -1,0 +1,161 @@
+"""The `stance` command: run the stack or any piece of it, manage keys, rebuild projections."""
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.extraction.cli import extract
+from services.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+projections_app = typer.Typer(no_args_is_help=True, help="Read-model projections.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(projections_app, name="projections")
+app.command("extract", help="Extract stances from article files, offline (no database or broker).")(extract)
+
+
+def database_url(settings: Settings) -> str:
+    """The configured database, or the embedded one under STANCE_HOME (started if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    from services.runtime.embedded import start_postgres
+
+    url = start_postgres(settings.home)
+    os.environ["STANCE_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    return url
+
+
+@app.command()
+def run() -> None:
+    """Start everything: embedded PostgreSQL and Redis unless URLs are set, then API, worker and beat."""
+    from services.runtime import embedded, supervisor
+
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db_url = database_url(settings)
+    redis = None
+    redis_url = settings.redis_url
+    if not redis_url:
+        redis = embedded.start_redis(settings.home)
+        redis_url = redis.url
+    try:
+        _migrate(db_url)
+        key = _first_admin_key(db_url, settings.home)
+        base = f"http://{settings.host}:{settings.port}"
+        typer.echo(f"Stance Tracker on {base}/  (API docs: {base}/docs)")
+        if key:
+            typer.echo(f"Admin API key (shown once, also saved to {settings.home / 'admin.key'}): {key}")
+        typer.echo("Ctrl-C stops everything.")
+        code = supervisor.supervise(settings, supervisor.child_env(settings, db_url, redis_url))
+    finally:
+        if redis is not None:
+            redis.stop()
+    raise typer.Exit(code)
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API (Uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    settings.require_database_url()
+    uvicorn.run("services.api.app:app", host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def worker(concurrency: Annotated[int | None, typer.Option(help="Worker processes.")] = None) -> None:
+    """Run a Celery worker (extraction, projection, webhook delivery)."""
+    settings = get_settings()
+    settings.require_database_url()
+    argv = [
+        sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker",
+        "--loglevel", settings.log_level, "--concurrency", str(concurrency or settings.worker_concurrency),
+        "--queues", settings.queue, "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    os.execv(sys.executable, argv)
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat: the projector safety net and the stuck-article sweep."""
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    schedule = settings.home.resolve() / "celerybeat-schedule"
+    argv = [
+        sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "beat",
+        "--loglevel", settings.log_level, "--schedule", str(schedule),
+    ]  # fmt: skip
+    os.execv(sys.executable, argv)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the latest migration."""
+    _migrate(database_url(get_settings()))
+    typer.echo("database is at the latest migration", err=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    scopes: Annotated[str, typer.Option(help="Comma-separated: ingest, read, admin.")] = "ingest,read",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "cli",
+) -> None:
+    """Create an API key and print it (only the key, on stdout)."""
+    from services.auth.schemas import SCOPES
+    from services.auth.service import create_key
+    from services.db import session_scope
+
+    wanted = [s.strip() for s in scopes.split(",") if s.strip()]
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown or not wanted:
+        typer.echo(f"unknown scopes {unknown}; choose from {', '.join(SCOPES)}", err=True)
+        raise typer.Exit(2)
+    url = database_url(get_settings())
+    with session_scope(url) as session:
+        created = create_key(session, wanted, name)  # type: ignore[arg-type]
+    typer.echo(created.key)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild() -> None:
+    """Replay the event log into fresh read tables (no webhooks are sent)."""
+    from services.db import session_scope
+    from services.positions import projector
+
+    settings = get_settings()
+    with session_scope(database_url(settings)) as session:
+        replayed = projector.rebuild(session, settings.projector_batch_size)
+    typer.echo(f"replayed {replayed} events", err=True)
+
+
+def _migrate(url: str) -> None:
+    from services.migrate import upgrade
+
+    upgrade(url)
+
+
+def _first_admin_key(url: str, home: Path) -> str | None:
+    from sqlalchemy import func, select
+
+    from services.auth.service import create_key
+    from services.db import session_scope
+    from services.models import ApiKey
+
+    with session_scope(url) as session:
+        if session.scalar(select(func.count()).select_from(ApiKey)):
+            return None
+        key = create_key(session, ["ingest", "read", "admin"], "admin (first start)").key
+    path = home / "admin.key"
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,61 @@
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from services.settings import get_settings
+
+AFTER_COMMIT_KEY = "after_commit_callbacks"
+
+
+@lru_cache
+def get_engine(url: str | None = None) -> Engine:
+    return create_engine(
+        url or get_settings().require_database_url(),
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
+
+
+@lru_cache
+def get_sessionmaker(url: str | None = None) -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False)
+
+
+def after_commit(session: Session, callback: Callable[[], Any]) -> None:
+    """Run `callback` once the session's transaction has committed (never on rollback).
+
+    Work that other processes must see the result of, such as enqueueing a task, goes here.
+    """
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    callbacks = session.info.pop(AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_after_commit(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.parent is None:  # a savepoint rolling back keeps the outer work
+        session.info.pop(AFTER_COMMIT_KEY, None)
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """The unit of work for tasks and commands: commit on success, roll back on error."""
+    session = get_sessionmaker(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

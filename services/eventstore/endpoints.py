@@ -1,0 +1,24 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.api.deps import ReadPrincipal, SessionDep
+from services.eventstore import service
+from services.eventstore.schemas import EventPage
+from services.stances.events import STANCE_EVENT_TYPES, stream_id_for
+
+router = APIRouter(prefix="/v1", tags=["events"])
+
+
+@router.get("/events", response_model=EventPage, summary="The event log, in global position order")
+def list_events(
+    session: SessionDep,
+    _: ReadPrincipal,
+    after: Annotated[int, Query(ge=0, description="Global position to read after (a `next_cursor`).")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[list[str] | None, Query(description=f"One of {', '.join(STANCE_EVENT_TYPES)}.")] = None,
+    actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
+) -> EventPage:
+    streams = [stream_id_for(a) for a in actor] if actor else None
+    items = service.read_all(session, after=after, limit=limit, types=type, stream_ids=streams)
+    return EventPage(items=items, next_cursor=str(items[-1].position) if items else None)

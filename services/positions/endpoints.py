@@ -1,0 +1,93 @@
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.api.deps import ReadPrincipal, SessionDep, SettingsDep
+from services.api.pagination import decode_cursor, encode_cursor
+from services.api.problems import NotFound
+from services.positions import service
+from services.positions.schemas import (
+    ActorOut,
+    ActorPage,
+    PositionHistoryOut,
+    PositionPage,
+    Stance,
+    TopicPage,
+)
+from services.positions.service import Names
+
+router = APIRouter(prefix="/v1", tags=["positions"])
+
+
+def get_names(settings: SettingsDep) -> Names:
+    return service.names(settings)
+
+
+NamesDep = Annotated[Names, Depends(get_names)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+@router.get("/positions", response_model=PositionPage, summary="Current positions, or as they stood at `as_of`")
+def list_positions(
+    session: SessionDep,
+    names: NamesDep,
+    _: ReadPrincipal,
+    actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
+    topic: str | None = None,
+    stance: Stance | None = None,
+    as_of: Annotated[datetime | None, Query(description="ISO 8601 instant; positions as they stood then.")] = None,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> PositionPage:
+    after = decode_cursor(cursor, 2)
+    items = service.list_positions(
+        session, names, actor, topic, stance, _utc(as_of), (after[0], after[1]) if after else None, limit
+    )
+    next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
+    return PositionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/positions/{actor}/{topic}/history",
+    response_model=PositionHistoryOut,
+    summary="The timeline of one actor's stance on one topic, in publication order, with evidence",
+)
+def position_history(
+    actor: str, topic: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
+) -> PositionHistoryOut:
+    result = service.position_history(session, names, actor, topic)
+    if not result.items and (actor not in names.actors or topic not in names.topics):
+        raise NotFound("actor/topic pair", f"{actor}/{topic}")
+    return result
+
+
+@router.get("/actors", response_model=ActorPage, summary="Actors with their current positions")
+def list_actors(
+    session: SessionDep, names: NamesDep, _: ReadPrincipal, cursor: str | None = None, limit: Limit = 100
+) -> ActorPage:
+    after = decode_cursor(cursor, 1)
+    ids = [i for i in service.actor_ids(session, names) if after is None or i > after[0]][:limit]
+    items = service.actors(session, names, ids)
+    return ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
+
+
+@router.get("/actors/{actor_id}", response_model=ActorOut, summary="One actor and its current positions")
+def get_actor(actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrincipal) -> ActorOut:
+    (actor,) = service.actors(session, names, [actor_id])
+    if actor_id not in names.actors and not actor.positions:
+        raise NotFound("actor", actor_id)
+    return actor
+
+
+@router.get("/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions")
+def list_topics(session: SessionDep, names: NamesDep, _: ReadPrincipal) -> TopicPage:
+    return TopicPage(items=service.topics(session, names))
+
+

@@ -1,0 +1,44 @@
+"""The Celery application: Redis as broker, PostgreSQL as the only source of truth."""
+
+from celery import Celery
+from celery.signals import worker_init
+
+from services.settings import get_settings
+
+
+def create_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("stance", broker=settings.redis_url or "redis://127.0.0.1:6379/0", include=["workers.tasks"])
+    app.conf.update(
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 600},
+        task_default_queue=settings.queue,
+        beat_schedule={
+            "project-positions": {
+                "task": "projections.run",
+                "schedule": settings.projector_interval_seconds,
+            },
+            "requeue-stuck-articles": {
+                "task": "articles.requeue_stuck",
+                "schedule": max(5.0, settings.stuck_article_seconds / 4),
+            },
+        },
+        timezone="UTC",
+    )
+    return app
+
+
+celery_app = create_celery()
+
+
+@worker_init.connect
+def _load_extractor(**_: object) -> None:
+    # Loaded in the parent so forked pool processes share the model instead of each loading it.
+    from services.extraction.service import get_extractor
+
+    get_extractor(get_settings().domain_pack)
