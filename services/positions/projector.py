@@ -4,7 +4,6 @@ Each batch runs in the caller's transaction: read rows, outbox rows and the chec
 together or not at all, so a crash replays a batch instead of skipping or doubling it.
 """
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,17 +34,6 @@ class PositionChange:
     event: RecordedEvent
 
 
-ChangeListener = Callable[[Session, Sequence[PositionChange]], None]
-_listeners: list[ChangeListener] = []
-
-
-def on_position_changes(listener: ChangeListener) -> ChangeListener:
-    """Register a listener called in the projector's transaction with each batch's changes."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
-
-
 def project_batch(session: Session, batch_size: int, notify: bool = True) -> int:
     """Project up to `batch_size` events after the checkpoint; returns how many were read."""
     repository.lock_projector(session)
@@ -72,8 +60,9 @@ def project_batch(session: Session, batch_size: int, notify: bool = True) -> int
     repository.insert_history(session, history_rows)
     repository.upsert_current(session, list(touched.values()))
     if notify and changes:
-        for listener in _listeners:
-            listener(session, changes)
+        from services.webhooks.service import record_position_changes
+
+        record_position_changes(session, changes)
     repository.set_checkpoint(session, PROJECTION_NAME, events[-1].position)
     return len(events)
 
