@@ -4,7 +4,6 @@ Each batch runs in the caller's transaction: read rows, outbox rows and the chec
 together or not at all, so a crash replays a batch instead of skipping or doubling it.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from services.eventstore import service as event_store
 from services.eventstore.schemas import RecordedEvent
 from services.positions import repository
+from services.positions.changes import PositionChange
 from services.stances.events import (
     STANCE_BACKFILLED,
     STANCE_CHANGED,
@@ -19,19 +19,9 @@ from services.stances.events import (
     STANCE_REAFFIRMED,
     actor_of,
 )
+from services.webhooks.service import record_position_changes
 
 PROJECTION_NAME = "positions"
-
-
-@dataclass(frozen=True)
-class PositionChange:
-    """A current position moved; what webhook subscribers hear about."""
-
-    actor: str
-    topic: str
-    previous: dict[str, Any] | None
-    current: dict[str, Any]
-    event: RecordedEvent
 
 
 def project_batch(session: Session, batch_size: int, notify: bool = True) -> int:
@@ -60,8 +50,6 @@ def project_batch(session: Session, batch_size: int, notify: bool = True) -> int
     repository.insert_history(session, history_rows)
     repository.upsert_current(session, list(touched.values()))
     if notify and changes:
-        from services.webhooks.service import record_position_changes
-
         record_position_changes(session, changes)
     repository.set_checkpoint(session, PROJECTION_NAME, events[-1].position)
     return len(events)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from services.positions.projector import PositionChange
+from services.positions.changes import PositionChange
 
 
 def record_position_changes(session: Session, changes: Sequence[PositionChange]) -> None:
