@@ -103,8 +103,6 @@ def infra() -> dict[str, Any]:
     return _state
 
 
-
-
 def truncate_all() -> None:
     from services.db import get_engine
     from services.models import Base
@@ -177,11 +175,23 @@ class WorkerProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker",
-                "--loglevel", "INFO", "--concurrency", str(concurrency),
-                "--queues", os.environ["STANCE_QUEUE"], "--without-gossip", "--without-mingle",
-                "--hostname", f"test-{RUN_ID}-{uuid.uuid4().hex[:4]}@%h",
-            ],  # fmt: skip
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app:celery_app",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(concurrency),
+                "--queues",
+                os.environ["STANCE_QUEUE"],
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname",
+                f"test-{RUN_ID}-{uuid.uuid4().hex[:4]}@%h",
+            ],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -35,7 +35,11 @@ def test_first_claim_changes_then_same_stance_reaffirms_then_new_stance_changes(
     assert events[2].metadata["article_id"] == str(third.id)
     project_all(db_session)
     (current,) = positions.list_current(db_session, actors=["russia"])
-    assert (current.stance, current.conditions, current.since) == ("conditional", ["Ukraine renounces NATO"], third.published_at)
+    assert (current.stance, current.conditions, current.since) == (
+        "conditional",
+        ["Ukraine renounces NATO"],
+        third.published_at,
+    )
 
 
 def test_a_late_article_enters_history_without_moving_the_current_position(db_session):
@@ -46,7 +50,10 @@ def test_a_late_article_enters_history_without_moving_the_current_position(db_se
     )
     articles.process(db_session, newer.id, extractor)
     articles.process(db_session, older.id, extractor)
-    assert [e.type for e in store.read_stream(db_session, "actor:russia")] == [STANCE_CHANGED, STANCE_BACKFILLED]
+    assert [e.type for e in store.read_stream(db_session, "actor:russia")] == [
+        STANCE_CHANGED,
+        STANCE_BACKFILLED,
+    ]
     project_all(db_session)
     (current,) = positions.list_current(db_session, actors=["russia"])
     assert current.stance == "support"
@@ -83,7 +90,10 @@ def test_a_rebuild_from_the_log_equals_the_live_tables(clean_db):
         bodies = {}
         for day, stance in enumerate(["oppose", "oppose", "conditional", "support"]):
             row = article(session, T0 + timedelta(days=day), body=f"day {day}")
-            bodies[row.body] = [claim(stance=stance, quote=f"quote {day}"), claim(actor="ukraine", topic="peace-talks")]
+            bodies[row.body] = [
+                claim(stance=stance, quote=f"quote {day}"),
+                claim(actor="ukraine", topic="peace-talks"),
+            ]
         late = article(session, T0 - timedelta(days=3), body="late")
         bodies["late"] = [claim(stance="support", quote="late quote")]
         extractor = ScriptedExtractor(bodies)

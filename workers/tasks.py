@@ -3,10 +3,10 @@
 import uuid
 
 from celery import Task
+from services.extraction.service import get_extractor
 
 from services.articles import service as articles
 from services.db import session_scope
-from services.extraction.service import get_extractor
 from services.logging import get_logger
 from services.positions import projector
 from services.settings import get_settings
@@ -32,7 +32,9 @@ def extract_article(self: Task, article_id: str) -> None:
             with session_scope() as session:
                 articles.mark_failed(session, key, f"{type(exc).__name__}: {exc}")
             return
-        log.warning("article attempt failed; retrying", article_id=article_id, attempt=attempt, error=str(exc))
+        log.warning(
+            "article attempt failed; retrying", article_id=article_id, attempt=attempt, error=str(exc)
+        )
         raise self.retry(exc=exc, countdown=min(60, 2**attempt)) from exc
 
 

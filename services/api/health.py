@@ -26,7 +26,9 @@ def readyz(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        client = redis.Redis.from_url(settings.require_redis_url(), socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.require_redis_url(), socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
         client.close()
         checks["broker"] = "ok"

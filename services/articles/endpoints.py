@@ -99,7 +99,9 @@ async def _article_from_request(request: Request, limit: int) -> ArticleIn:
     if media_type == "application/json":
         payload = _parse_json(raw)
         if not isinstance(payload, dict):
-            raise Problem(422, "The JSON body must be an object with at least `body`.", title="Invalid article")
+            raise Problem(
+                422, "The JSON body must be an object with at least `body`.", title="Invalid article"
+            )
     elif media_type in ("text/plain", "text/html"):
         try:
             text = decode_utf8(raw)
@@ -108,13 +110,16 @@ async def _article_from_request(request: Request, limit: int) -> ArticleIn:
                 text, title = html_to_text(text)
         except UnreadableText as exc:
             raise Problem(422, str(exc), title="Invalid article") from exc
-        payload = {k: v for k, v in request.query_params.items() if k in ("title", "url", "source", "published_at")}
+        payload = {
+            k: v for k, v in request.query_params.items() if k in ("title", "url", "source", "published_at")
+        }
         payload["body"] = text
         payload.setdefault("title", title)
     else:
         raise Problem(
             415,
-            f"Unsupported content type {media_type or '(none)'!r}; send application/json, text/plain or text/html.",
+            f"Unsupported content type {media_type or '(none)'!r}; "
+            "send application/json, text/plain or text/html.",
         )
     try:
         return ArticleIn.model_validate(payload)
@@ -168,7 +173,7 @@ async def create_articles(
 ) -> ArticleBatchAccepted:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
-        raise Problem(415, "A batch is JSON: {\"articles\": [{\"body\": ...}, ...]}.")
+        raise Problem(415, 'A batch is JSON: {"articles": [{"body": ...}, ...]}.')
     limit = settings.max_article_bytes * settings.max_batch_articles
     payload = _parse_json(await _read_body(request, limit))
     try:
@@ -181,7 +186,9 @@ async def create_articles(
     return ArticleBatchAccepted(items=[_accepted(r) for r in results])
 
 
-@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="An article, its claims and events")
+@router.get(
+    "/articles/{article_id}", response_model=ArticleDetail, summary="An article, its claims and events"
+)
 def get_article(article_id: uuid.UUID, session: SessionDep, _: ReadPrincipal) -> ArticleDetail:
     article: Article | None = repository.get(session, article_id)
     if article is None:

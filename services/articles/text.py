@@ -8,8 +8,8 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 # The commonest English function words: running text in English is rarely under a fifth of them.
 _ENGLISH_FUNCTION_WORDS = frozenset(
-    "the of and to a in is was that for on with as by at it from his her their be are were has have "
-    "had not but or an this which will would said he she they its who been than also after over".split()
+    """the of and to a in is was that for on with as by at it from his her their be are were has have had
+    not but or an this which will would said he she they its who been than also after over""".split()
 )
 
 

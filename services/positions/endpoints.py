@@ -34,7 +34,9 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment
 
 
-@router.get("/positions", response_model=PositionPage, summary="Current positions, or as they stood at `as_of`")
+@router.get(
+    "/positions", response_model=PositionPage, summary="Current positions, or as they stood at `as_of`"
+)
 def list_positions(
     session: SessionDep,
     names: NamesDep,
@@ -42,7 +44,9 @@ def list_positions(
     actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
     topic: str | None = None,
     stance: Stance | None = None,
-    as_of: Annotated[datetime | None, Query(description="ISO 8601 instant; positions as they stood then.")] = None,
+    as_of: Annotated[
+        datetime | None, Query(description="ISO 8601 instant; positions as they stood then.")
+    ] = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> PositionPage:
@@ -86,8 +90,8 @@ def get_actor(actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrinci
     return actor
 
 
-@router.get("/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions")
+@router.get(
+    "/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions"
+)
 def list_topics(session: SessionDep, names: NamesDep, _: ReadPrincipal) -> TopicPage:
     return TopicPage(items=service.topics(session, names))
-
-

@@ -82,7 +82,9 @@ def _apply(
             "confidence": data.get("confidence", 0.0),
             "evidence": data["evidence"],
             "since": event.occurred_at,
-            "last_observed_at": max(event.occurred_at, before["last_observed_at"]) if before else event.occurred_at,
+            "last_observed_at": max(event.occurred_at, before["last_observed_at"])
+            if before
+            else event.occurred_at,
             "event_position": event.position,
             "observations": 1,
         }

@@ -51,7 +51,9 @@ def current_for(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple
     if not keys:
         return {}
     rows = session.execute(
-        select(CurrentPosition.__table__).where(tuple_(CurrentPosition.actor, CurrentPosition.topic).in_(keys))
+        select(CurrentPosition.__table__).where(
+            tuple_(CurrentPosition.actor, CurrentPosition.topic).in_(keys)
+        )
     ).mappings()
     return {(row["actor"], row["topic"]): dict(row) for row in rows}
 

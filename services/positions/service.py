@@ -125,7 +125,9 @@ def topics(session: Session, names: Names) -> list[TopicOut]:
         entry = TopicStanceEntry(
             actor=row.actor, actor_name=names.actor(row.actor), conditions=row.conditions, since=row.since
         )
-        grouped.setdefault(row.topic, {"support": [], "oppose": [], "conditional": []})[row.stance].append(entry)
+        grouped.setdefault(row.topic, {"support": [], "oppose": [], "conditional": []})[row.stance].append(
+            entry
+        )
     ids = sorted(set(names.topics) | set(grouped))
     out = []
     for topic_id in ids:

