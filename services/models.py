@@ -6,8 +6,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
+    Float,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -15,6 +18,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -153,8 +157,86 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+WEBHOOK_DELIVERY_STATUSES = ("pending", "retrying", "delivered", "failed")
+
+
+class WebhookSubscription(Base):
+    """An endpoint that hears about position changes; empty filters match everything."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (Index("ix_webhook_subscriptions_created_at_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    actors: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    topics: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
+    # The signing key has to be readable to sign with, so it is stored as issued.
+    secret: Mapped[str] = mapped_column(String(100))
+    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    previous_secret_expires_at: Mapped[datetime | None]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_at: Mapped[datetime | None]
+    failing_since: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WebhookDelivery(Base):
+    """One message to one subscription (the outbox row); its id is the stable `webhook-id`."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'retrying', 'delivered', 'failed')", name="status"),
+        # A replayed projector batch finds its deliveries already written and adds none.
+        UniqueConstraint("subscription_id", "dedupe_key", name="uq_webhook_deliveries_subscription_dedupe"),
+        Index("ix_webhook_deliveries_subscription_sequence", "subscription_id", "sequence"),
+        Index(
+            "ix_webhook_deliveries_outstanding",
+            "next_attempt_at",
+            postgresql_where=text("status IN ('pending', 'retrying')"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    sequence: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE")
+    )
+    event_type: Mapped[str] = mapped_column(String(64))
+    event_position: Mapped[int | None] = mapped_column(BigInteger)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class WebhookDeliveryAttempt(Base):
+    """Every try at sending a delivery, kept for the subscriber's and the operator's debugging."""
+
+    __tablename__ = "webhook_delivery_attempts"
+    __table_args__ = (Index("ix_webhook_delivery_attempts_delivery_id", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)
+
+
 __all__ = [
     "ARTICLE_STATUSES",
+    "WEBHOOK_DELIVERY_STATUSES",
     "ApiKey",
     "Article",
     "Base",
@@ -162,4 +244,7 @@ __all__ = [
     "PositionHistory",
     "ProjectionCheckpoint",
     "StoredEvent",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
+    "WebhookSubscription",
 ]
