@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from services.extraction.cli import extract
 from services.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -15,7 +14,18 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 projections_app = typer.Typer(no_args_is_help=True, help="Read-model projections.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
-app.command("extract", help="Extract stances from article files, offline (no database or broker).")(extract)
+
+
+@app.command("extract")
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="Article files: .txt bodies or .json with `body`.")],
+    format: Annotated[str, typer.Option("--format", help="jsonl, json or table.")] = "jsonl",
+    pack: Annotated[Path | None, typer.Option("--pack", help="Domain pack file (default: bundled).")] = None,
+) -> None:
+    """Extract stances from article files, offline (no database or broker)."""
+    from services.extraction.cli import extract as run_extract
+
+    run_extract(files, format, pack)
 
 
 def database_url(settings: Settings) -> str:
