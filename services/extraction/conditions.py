@@ -1,0 +1,209 @@
+"""Conditions in a sentence: what must happen first for a position to hold.
+
+Three shapes are recognised:
+  * a marker that opens a clause or phrase ("only if", "provided that", "once", "only with");
+  * a demand made before something may happen ("X must do A and B before a truce");
+  * "only" on a verb ("a truce can only be part of a wider settlement").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Span, Token
+
+from services.extraction.lexicon import CompiledPack
+
+# Words dropped from a condition's text because they only carry the obligation.
+OBLIGATION_WORDS = frozenset({"must", "should", "would", "will", "can", "could", "have", "has", "to", "need", "needs"})
+MARKERS_AFTER_ONLY = frozenset({"if", "with", "once", "after", "when", "in", "as", "provided", "until"})
+CLAUSE_BREAKS = frozenset({";", ":", "—", "–"})
+
+
+@dataclass
+class Condition:
+    kind: str  # "marker" | "inverted" | "precondition" | "only"
+    marker: Span
+    tokens: set[int]  # the tokens that state the condition
+    parts: list[str]  # the condition as short clauses
+    # Tokens the condition governs, when that is not simply the rest of the sentence.
+    governs: set[int] = field(default_factory=set)
+
+
+def find_conditions(
+    sent: Span, compiled: CompiledPack, doc_matches: list[tuple[str, int, int]]
+) -> list[Condition]:
+    """The conditions stated in `sent`; `doc_matches` are the grammar phrases of the whole document."""
+    doc = sent.doc
+    matches = [(label, start, end) for label, start, end in doc_matches if sent.start <= start and end <= sent.end]
+    markers = _longest_first([(label, start, end) for label, start, end in matches if label in {"COND", "INVCOND"}])
+    conditions: list[Condition] = []
+    starts = sorted(start for _, start, _ in markers)
+    deontic = _first_deontic(sent, compiled)
+    for label, start, end in markers:
+        if label == "INVCOND" and deontic is not None and deontic.i < start:
+            continue  # "must ... until" reads as a precondition, handled below
+        stop = min([s for s in starts if s > start] + [sent.end])
+        tokens = _clause_after(doc[start:end], stop)
+        if not tokens:
+            continue
+        kind = "inverted" if label == "INVCOND" else "marker"
+        conditions.append(Condition(kind, doc[start:end], tokens, _parts(sent, tokens)))
+    if deontic is not None:
+        for label, start, end in sorted(matches, key=lambda m: m[1]):
+            if label == "PRECOND" and start > deontic.i:
+                condition = _precondition(sent, deontic, doc[start:end])
+                if condition is not None:
+                    conditions.append(condition)
+                    break
+    conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}))
+    return conditions
+
+
+def _longest_first(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    chosen: list[tuple[str, int, int]] = []
+    for label, start, end in sorted(matches, key=lambda m: (m[1] - m[2], m[1])):
+        if all(end <= s or start >= e for _, s, e in chosen):
+            chosen.append((label, start, end))
+    return sorted(chosen, key=lambda m: m[1])
+
+
+def _first_deontic(sent: Span, compiled: CompiledPack) -> Token | None:
+    modals = compiled.words("deontic_modals")
+    for token in sent:
+        if token.lower_ in modals:
+            return token
+        if token.i + 1 < sent.end and f"{token.lower_} {token.nbor(1).lower_}" in modals:
+            return token
+    return None
+
+
+def _clause_after(marker: Span, stop: int) -> set[int]:
+    """The tokens of the clause or phrase a marker opens, up to `stop`."""
+    last = marker[-1]
+    if last.dep_ == "mark":
+        extent = last.head.subtree
+    else:
+        extent = last.subtree
+    indices = {t.i for t in extent if marker.end <= t.i < stop}
+    if not indices:
+        # The parse did not attach the clause to the marker: take the words up to a break.
+        indices = set()
+        for token in marker.doc[marker.end : stop]:
+            if token.text in CLAUSE_BREAKS or (token.text == "," and indices and _starts_aside(token)):
+                break
+            indices.add(token.i)
+    # A clause ends at a semicolon or dash even when the parse runs on.
+    ordered = sorted(indices)
+    kept: set[int] = set()
+    for i in ordered:
+        if marker.doc[i].text in CLAUSE_BREAKS:
+            break
+        kept.add(i)
+    return _without_asides(marker.doc, kept)
+
+
+def _starts_aside(comma: Token) -> bool:
+    following = comma.nbor(1) if comma.i + 1 < len(comma.doc) else None
+    return following is not None and following.pos_ in {"PRON", "PROPN", "DET"}
+
+
+def _without_asides(doc, indices: set[int]) -> set[int]:
+    """Drop parenthetical reporting ("he said") and relative clauses trailing off the condition."""
+    drop: set[int] = set()
+    for i in indices:
+        token = doc[i]
+        if token.dep_ in {"parataxis", "relcl"} and token.i != min(indices):
+            drop.update(t.i for t in token.subtree)
+    kept = indices - drop
+    while kept and doc[max(kept)].is_punct:
+        kept.discard(max(kept))
+    while kept and (doc[min(kept)].is_punct or doc[min(kept)].lower_ in {"that", "and"}):
+        kept.discard(min(kept))
+    return kept
+
+
+def _parts(sent: Span, indices: set[int]) -> list[str]:
+    """A condition split at coordinated verbs, each part keeping the shared subject."""
+    if not indices:
+        return []
+    doc = sent.doc
+    ordered = sorted(indices)
+    splits: list[int] = []
+    for i in ordered:
+        token = doc[i]
+        if token.dep_ == "cc" and token.lower_ in {"and", "or"} and token.head.i in indices:
+            head = token.head
+            sibling = next((c for c in head.children if c.dep_ == "conj" and c.i > token.i), None)
+            if sibling is not None and sibling.pos_ in {"VERB", "AUX"} and sibling.i in indices:
+                splits.append(i)
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in ordered:
+        if i in splits:
+            groups.append(current)
+            current = []
+            continue
+        current.append(i)
+    groups.append(current)
+    subject = _subject_words(doc, ordered)
+    parts: list[str] = []
+    for number, group in enumerate(groups):
+        words = [doc[i] for i in group if doc[i].lower_ not in OBLIGATION_WORDS or doc[i].pos_ not in {"AUX", "PART"}]
+        while words and (words[-1].is_punct or words[-1].lower_ in {"and", "or", "only"}):
+            words.pop()
+        while words and (words[0].is_punct or words[0].lower_ in {"and", "or", "only", "that"}):
+            words.pop(0)
+        if not words:
+            continue
+        text = _join(words)
+        if number > 0 and subject and not any(w.dep_ in {"nsubj", "nsubjpass"} for w in words):
+            text = f"{subject} {text}"
+        parts.append(text)
+    return parts
+
+
+def _subject_words(doc, ordered: list[int]) -> str:
+    for i in ordered:
+        token = doc[i]
+        if token.dep_ in {"nsubj", "nsubjpass"}:
+            return _join([t for t in token.subtree if t.i in set(ordered)])
+    return ""
+
+
+def _join(tokens: list[Token]) -> str:
+    text = "".join(t.text_with_ws for t in tokens).strip()
+    return " ".join(text.split())
+
+
+def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
+    """"Ukraine must give up A and B before a truce": A and B are the conditions of the truce."""
+    doc = sent.doc
+    verb = deontic.head if deontic.dep_ == "aux" else deontic
+    subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+    begin = subject.left_edge.i if subject is not None and subject.i < deontic.i else deontic.i
+    tokens = {i for i in range(begin, marker.start) if not doc[i].is_space}
+    tokens = _without_asides(doc, tokens)
+    if not tokens:
+        return None
+    governed = set(range(marker.end, sent.end))
+    return Condition("precondition", marker, tokens, _parts(sent, tokens), governed)
+
+
+def _only_conditions(sent: Span, marker_starts: set[int]) -> list[Condition]:
+    """"X can only be Y": Y is what X requires."""
+    conditions: list[Condition] = []
+    for token in sent:
+        if token.lower_ != "only" or token.dep_ != "advmod" or token.head.pos_ not in {"VERB", "AUX"}:
+            continue
+        following = token.nbor(1) if token.i + 1 < sent.end else None
+        if following is None or following.lower_ in MARKERS_AFTER_ONLY or following.i in marker_starts:
+            continue
+        verb = token.head
+        tokens = {t.i for t in verb.subtree if token.i < t.i < sent.end}
+        tokens = _without_asides(sent.doc, tokens)
+        if not tokens:
+            continue
+        governed = {t.i for t in verb.subtree if t.i < token.i}
+        conditions.append(Condition("only", sent.doc[token.i : token.i + 1], tokens, _parts(sent, tokens), governed))
+    return conditions

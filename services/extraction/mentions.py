@@ -1,0 +1,184 @@
+"""Actor mentions in a parsed article: names, roles, demonyms, places, titles and pronouns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from services.extraction.lexicon import CompiledPack
+
+# Dependencies through which a noun phrase's head still names who it is about.
+NP_LINKS = frozenset({"compound", "poss", "amod", "appos", "nmod", "flat", "conj", "npadvmod", "nummod"})
+NP_PREPOSITIONS = frozenset({"of", "from"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
+PLACE_HOLDER_DEPS = frozenset({"nsubj", "nsubjpass", "poss", "appos", "conj", "ROOT"})
+MOVEMENT_VERBS = frozenset({"visit", "leave", "reach", "arrive", "enter", "host", "tour"})
+
+
+@dataclass
+class Mention:
+    start: int
+    end: int
+    actor: str | None  # None: a person the pack does not know (still a pronoun antecedent)
+    person: str | None
+    kind: str  # name | place | demonym | title | pronoun | stranger
+
+    def root(self, doc: Doc) -> Token:
+        return doc[self.start : self.end].root
+
+
+class MentionIndex:
+    """Resolved actor mentions of one document, reachable by token index."""
+
+    def __init__(self, doc: Doc, compiled: CompiledPack) -> None:
+        self.doc = doc
+        self.compiled = compiled
+        self.by_token: dict[int, Mention] = {}
+        self.mentions: list[Mention] = []
+        self._find(doc)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def _find(self, doc: Doc) -> None:
+        compiled = self.compiled
+        spans: list[Span] = []
+        for match_id, start, end in compiled.actor_matcher(doc):
+            spans.append(Span(doc, start, end, label=match_id))
+        # Named-entity persons the pack does not know still take pronouns away from known ones.
+        for ent in doc.ents:
+            if ent.label_ == "PERSON":
+                spans.append(Span(doc, ent.start, ent.end, label="STRANGER"))
+        raw: list[Mention] = []
+        for span in filter_spans(spans):
+            if span.label_ == "STRANGER":
+                raw.append(Mention(span.start, span.end, None, None, "stranger"))
+                continue
+            ref = compiled.actor_refs[doc.vocab.strings[span.label]]
+            kind = "place" if ref.is_place else "name"
+            raw.append(Mention(span.start, span.end, ref.actor, ref.person, kind))
+        taken = {i for m in raw for i in range(m.start, m.end)}
+        lex = compiled
+        for token in doc:
+            if token.i in taken:
+                continue
+            lower = token.lower_
+            if lower in compiled.demonyms and self._demonym_is_actor(token):
+                raw.append(Mention(token.i, token.i + 1, compiled.demonyms[lower], None, "demonym"))
+            elif lower in lex.words("person_pronouns") or lower in lex.words("organisation_pronouns"):
+                raw.append(Mention(token.i, token.i + 1, None, None, "pronoun"))
+            elif self._is_definite_title(token):
+                raw.append(Mention(token.i, token.i + 1, None, None, "title"))
+        raw.sort(key=lambda m: m.start)
+        self._resolve(doc, raw)
+
+    def _demonym_is_actor(self, token: Token) -> bool:
+        lex = self.compiled
+        nouns = lex.words("agent_nouns") | lex.words("support_nouns") | lex.words("oppose_nouns")
+        head = token.head
+        if head.i != token.i and head.i > token.i and head.i - token.i <= 3 and head.lemma_.lower() in nouns:
+            return True
+        following = token.nbor(1) if token.i + 1 < len(token.doc) else None
+        return following is not None and following.lemma_.lower() in nouns
+
+    def _is_definite_title(self, token: Token) -> bool:
+        if token.lower_ not in self.compiled.person_titles:
+            return False
+        return token.i > 0 and token.nbor(-1).lower_ == "the"
+
+    # -- resolution ------------------------------------------------------------------------
+
+    def _resolve(self, doc: Doc, raw: list[Mention]) -> None:
+        lex = self.compiled
+        # Antecedents: (mention, sentence start, was it a subject)
+        persons: list[tuple[Mention, int, bool]] = []
+        organisations: list[Mention] = []
+        for mention in raw:
+            root = mention.root(doc)
+            sentence_start = root.sent.start
+            if mention.kind == "pronoun":
+                if root.lower_ in lex.words("person_pronouns"):
+                    antecedent = _preferred_person(persons, sentence_start)
+                    if antecedent is None or antecedent.actor is None:
+                        continue
+                    mention.actor, mention.person = antecedent.actor, antecedent.person
+                else:
+                    if not organisations:
+                        continue
+                    mention.actor = organisations[-1].actor
+            elif mention.kind == "title":
+                title = root.lower_
+                candidates = {p for p, _ in lex.person_titles[title]}
+                antecedent = next((m for m, _, _ in reversed(persons) if m.person in candidates), None)
+                if antecedent is None:
+                    continue
+                mention.actor, mention.person = antecedent.actor, antecedent.person
+            elif mention.kind == "place" and self._is_venue(root):
+                continue
+            elif mention.kind == "name" and mention.person is None and self._is_venue(root):
+                continue
+            self.mentions.append(mention)
+            if mention.person is not None or mention.kind == "stranger":
+                persons.append((mention, sentence_start, _is_subject(root)))
+            elif mention.actor is not None and mention.kind != "pronoun":
+                organisations.append(mention)
+            if mention.actor is not None:
+                for i in range(mention.start, mention.end):
+                    self.by_token[i] = mention
+
+    def _is_venue(self, root: Token) -> bool:
+        """A place named as where something happens rather than as who does it."""
+        lex = self.compiled
+        if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
+            # "For Kyiv, the stakes are high" still speaks of the government.
+            return not (root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == root.sent.start)
+        if root.dep_ == "compound" and root.head.lemma_.lower() not in lex.words("agent_nouns"):
+            return True
+        if root.dep_ == "dobj" and root.head.lemma_.lower() in MOVEMENT_VERBS:
+            return True
+        return root.dep_ not in PLACE_HOLDER_DEPS and root.dep_ not in {"pobj", "compound", "dobj", "attr"}
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def at(self, token: Token) -> Mention | None:
+        return self.by_token.get(token.i)
+
+    def in_noun_phrase(self, head: Token, depth: int = 3) -> list[Mention]:
+        """Actors a noun phrase names, nearest to its head first ("Kremlin aide Yuri Ushakov")."""
+        found: list[Mention] = []
+        own = self.at(head)
+        if own is not None:
+            found.append(own)
+        if depth == 0:
+            return found
+        for child in sorted(head.children, key=lambda c: (c.dep_ != "appos", abs(c.i - head.i))):
+            if child.dep_ in NP_LINKS:
+                found.extend(self.in_noun_phrase(child, depth - 1))
+            elif child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        found.extend(self.in_noun_phrase(pobj, depth - 1))
+        unique: list[Mention] = []
+        for mention in found:
+            if mention not in unique:
+                unique.append(mention)
+        return unique
+
+
+def _is_subject(token: Token) -> bool:
+    while token.dep_ in {"compound", "appos", "flat"}:
+        token = token.head
+    return token.dep_ in SUBJECT_DEPS
+
+
+def _preferred_person(persons: list[tuple[Mention, int, bool]], sentence_start: int) -> Mention | None:
+    """The last person mentioned, preferring one who was a subject in the last two sentences."""
+    if not persons:
+        return None
+    recent_sentences = sorted({start for _, start, _ in persons if start < sentence_start}, reverse=True)[:2]
+    window = {*recent_sentences, sentence_start}
+    for mention, start, was_subject in reversed(persons):
+        if start in window and was_subject:
+            return mention
+    return persons[-1][0]

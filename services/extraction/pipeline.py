@@ -1,0 +1,590 @@
+"""The rules extractor: parse, find actors, topics and conditions, decide stances, merge claims."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from services.extraction.conditions import Condition, find_conditions
+from services.extraction.lexicon import CompiledPack, compile_pack
+from services.extraction.mentions import Mention, MentionIndex
+from services.extraction.schemas import ArticleText, Claim, DomainPack, Stance
+
+RULES_VERSION = "rules-1.0"
+
+# Links through which a speaker's verb passes its voice down to what is said.
+SPEECH_LINKS = frozenset({"ccomp", "xcomp", "parataxis", "conj"})
+PREDICATE_POS = frozenset({"VERB", "AUX", "ADJ"})
+YEAR = re.compile(r"^(19|20)\d\d$")
+DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decades"})
+BATCH_SIZE = 32
+
+BASE_CONFIDENCE = 0.75
+NAMED_SPEAKER_BONUS = 0.1
+HEDGE_FACTOR = 0.55
+INDIRECT_HOLDER_FACTOR = 0.85
+DEMAND_FACTOR = 0.9
+REPEAT_BONUS = 0.05
+
+
+@dataclass
+class Cue:
+    topic: str
+    span: Span
+    reversed: bool = False
+
+    @property
+    def head(self) -> Token:
+        return self.span.root
+
+
+@dataclass
+class Reading:
+    """What the parse says about one topic cue: who holds it, and how."""
+
+    holders: list[Mention]
+    holder_token: Token | None
+    negative: bool
+    hedged: bool
+    skip: str | None = None
+    indirect: bool = False
+    nominal: list[tuple[Mention, bool]] = field(default_factory=list)  # ("the American proposal", negative)
+
+
+@dataclass
+class RawClaim:
+    actor: str
+    topic: str
+    stance: Stance
+    conditions: list[str]
+    speaker: str | None
+    sentence: Span
+    confidence: float
+
+
+class RulesExtractor:
+    name = "rules"
+
+    def __init__(self, pack: DomainPack, nlp: Language) -> None:
+        self.pack = pack
+        self.nlp = nlp
+        self.compiled: CompiledPack = compile_pack(pack, nlp)
+        self.version = f"{RULES_VERSION}+pack-{pack.name}-{pack.version}"
+        self._actor_names = {a.id: a.name for a in pack.actors}
+        self._topic_names = {t.id: t.name for t in pack.topics}
+        self._actor_words = {
+            a.id: {w.lower() for w in [a.name, *a.aliases, *a.demonyms, *a.capitals]} for a in pack.actors
+        }
+
+    # -- public interface ------------------------------------------------------------------
+
+    def extract(self, article: ArticleText) -> list[Claim]:
+        return self.extract_many([article])[0]
+
+    def extract_many(self, articles: Sequence[ArticleText]) -> list[list[Claim]]:
+        docs = self.nlp.pipe((a.body for a in articles), batch_size=BATCH_SIZE)
+        return [self.claims_from_doc(doc, article) for doc, article in zip(docs, articles, strict=True)]
+
+    def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
+        year = (article.published_at or datetime.now(UTC)).year
+        mentions = MentionIndex(doc, self.compiled)
+        cues = self._cues(doc, mentions)
+        phrases = [(doc.vocab.strings[m], s, e) for m, s, e in self.compiled.phrase_matcher(doc)]
+        raw: list[RawClaim] = []
+        previous: list[RawClaim] = []
+        for sent in doc.sents:
+            found = self._sentence_claims(sent, cues, mentions, phrases, year, previous)
+            raw.extend(found)
+            previous = found
+        return self._merge(raw, doc)
+
+    # -- topics ----------------------------------------------------------------------------
+
+    def _cues(self, doc: Doc, mentions: MentionIndex) -> dict[int, list[Cue]]:
+        """Topic cues by sentence start."""
+        spans = [Span(doc, s, e, label=m) for m, s, e in self.compiled.topic_matcher(doc)]
+        cues: list[Cue] = []
+        for span in filter_spans(spans):
+            topic, reversed_ = self.compiled.cue_topics[span.label_]
+            cues.append(Cue(topic, span, reversed_))
+        contact = self.pack.lexicon.contact_topic
+        if contact is not None:
+            taken = {i for c in cues for i in range(c.span.start, c.span.end)}
+            for token in doc:
+                if token.i not in taken and self._is_contact(token, mentions):
+                    cues.append(Cue(contact, doc[token.i : token.i + 1]))
+        by_sentence: dict[int, list[Cue]] = {}
+        for cue in cues:
+            by_sentence.setdefault(cue.span.sent.start, []).append(cue)
+        return by_sentence
+
+    def _is_contact(self, token: Token, mentions: MentionIndex) -> bool:
+        """A leader meeting, calling or inviting a person who speaks for another actor."""
+        if token.pos_ != "VERB" or token.lemma_.lower() not in self.compiled.words("contact_verbs"):
+            return False
+        if any(c.dep_ in {"oprd", "ccomp", "xcomp"} and c.pos_ != "VERB" for c in token.children):
+            return False  # "called him a dictator" names, it does not call
+        subjects = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
+        objects: list[Mention] = []
+        for child in token.children:
+            if child.dep_ in {"dobj", "dative"}:
+                objects.extend(mentions.in_noun_phrase(child))
+            elif child.dep_ == "prep" and child.lower_ in {"with", "to"}:
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        objects.extend(mentions.in_noun_phrase(pobj))
+        persons = [m for m in objects if m.person is not None]
+        if not persons:
+            return False
+        own = {m.actor for m in subjects}
+        return not own or any(m.actor not in own for m in persons)
+
+    # -- one sentence ----------------------------------------------------------------------
+
+    def _sentence_claims(
+        self,
+        sent: Span,
+        cues_by_sentence: dict[int, list[Cue]],
+        mentions: MentionIndex,
+        phrases: list[tuple[str, int, int]],
+        year: int,
+        previous: list[RawClaim],
+    ) -> list[RawClaim]:
+        if sent.text.rstrip().rstrip("\"'”’)").endswith("?"):
+            return []
+        cues = cues_by_sentence.get(sent.start, [])
+        if any(c.topic not in self.compiled.weak_topics for c in cues):
+            cues = [c for c in cues if c.topic not in self.compiled.weak_topics]
+        conditions = find_conditions(sent, self.compiled, phrases)
+        if not cues:
+            if conditions and previous:
+                return self._attach_to_previous(sent, conditions, mentions, previous)
+            return []
+        flips = [(s, e) for label, s, e in phrases if label == "FLIP" and sent.start <= s and e <= sent.end]
+        claims: list[RawClaim] = []
+        for cue in cues:
+            claims.extend(self._cue_claims(sent, cue, mentions, conditions, flips, year))
+        return claims
+
+    def _cue_claims(
+        self,
+        sent: Span,
+        cue: Cue,
+        mentions: MentionIndex,
+        conditions: list[Condition],
+        flips: list[tuple[int, int]],
+        year: int,
+    ) -> list[RawClaim]:
+        precondition = next(
+            (c for c in conditions if c.kind == "precondition" and cue.head.i in c.governs), None
+        )
+        reading = self._read(sent, cue, mentions, flips, year, allow_temporal=precondition is not None)
+        if reading.skip is not None:
+            return []
+        negative = reading.negative != cue.reversed
+        claims: list[RawClaim] = []
+        for mention, noun_negative in reading.nominal:
+            stance: Stance = "oppose" if noun_negative != cue.reversed else "support"
+            claims.append(self._raw(mention, cue, stance, [], sent, BASE_CONFIDENCE * INDIRECT_HOLDER_FACTOR))
+        if not reading.holders:
+            return claims
+        stance, parts, demand = self._stance(cue, negative, conditions, precondition, sent)
+        confidence = BASE_CONFIDENCE
+        if reading.hedged:
+            confidence *= HEDGE_FACTOR
+        if reading.indirect:
+            confidence *= INDIRECT_HOLDER_FACTOR
+        if demand:
+            confidence *= DEMAND_FACTOR
+        for mention in _one_per_actor(reading.holders):
+            if stance == "oppose" and self._declines_own_part(cue, mention):
+                continue  # not sending one's own troops is no stance on the force itself
+            bonus = NAMED_SPEAKER_BONUS if mention.person is not None else 0.0
+            claims.append(self._raw(mention, cue, stance, parts, sent, confidence + bonus))
+        return claims
+
+    def _stance(
+        self,
+        cue: Cue,
+        negative: bool,
+        conditions: list[Condition],
+        precondition: Condition | None,
+        sent: Span,
+    ) -> tuple[Stance, list[str], bool]:
+        """The stance, its conditions, and whether it was read off a demand inside a condition."""
+        polar: Stance = "oppose" if negative else "support"
+        if precondition is not None:
+            return "conditional", precondition.parts, False
+        containing = [c for c in conditions if cue.head.i in c.tokens]
+        if containing:
+            condition = containing[0]
+            requirements = self._requirements_of(condition, sent)
+            if requirements:
+                # "If troops go, they should ...": the main clause sets the terms for the topic.
+                return "conditional", requirements, False
+            return polar, [], True
+        governing = [c for c in conditions if not c.governs or cue.head.i in c.governs]
+        if not governing:
+            return polar, [], False
+        if negative and not any(c.kind in {"inverted", "marker", "only"} for c in governing):
+            return polar, [], False
+        parts = [p for c in governing for p in c.parts]
+        return "conditional", parts, False
+
+    def _requirements_of(self, condition: Condition, sent: Span) -> list[str]:
+        """For a topic inside an "if" clause: the main clause's obligations, if it states any."""
+        if condition.kind != "marker" or condition.marker[-1].lower_ != "if":
+            return []
+        modals = self.compiled.words("deontic_modals")
+        main = [
+            t
+            for t in sent
+            if t.i not in condition.tokens and t.i not in range(condition.marker.start, condition.marker.end)
+        ]
+        if not any(t.lower_ in modals and t.i > max(condition.tokens) for t in main):
+            return []
+        doc = sent.doc
+        aside = {
+            d.i
+            for t in main
+            if t.dep_ == "parataxis" and t.lemma_.lower() in self.compiled.words("reporting_verbs")
+            for d in t.subtree
+        }
+        body = [t for t in main if t.i not in aside and t.i > max(condition.tokens)]
+        if not body:
+            return []
+        from services.extraction.conditions import _parts, _without_asides
+
+        indices = _without_asides(doc, {t.i for t in body})
+        return _parts(sent, indices)
+
+    def _declines_own_part(self, cue: Cue, holder: Mention) -> bool:
+        words = {t.lower_ for t in cue.span} | {c.lower_ for c in cue.head.children}
+        own = self._actor_words.get(holder.actor or "", set())
+        return bool(words & self.compiled.words("own_markers")) or bool(words & own)
+
+    # -- reading the parse -----------------------------------------------------------------
+
+    def _read(
+        self,
+        sent: Span,
+        cue: Cue,
+        mentions: MentionIndex,
+        flips: list[tuple[int, int]],
+        year: int,
+        allow_temporal: bool,
+    ) -> Reading:
+        lex = self.compiled
+        in_cue = set(range(cue.span.start, cue.span.end))
+        path: list[Token] = [cue.head]
+        token = cue.head
+        while token.head.i != token.i:
+            token = token.head
+            path.append(token)
+
+        skip = self._skip_reason(path, in_cue, allow_temporal)
+        first: tuple[int, list[Mention]] | None = None
+        outer: tuple[int, list[Mention]] | None = None
+        blocked = False
+        hedged = False
+        nominal: list[tuple[Mention, bool]] = []
+        for position, node in enumerate(path):
+            if node.lemma_.lower() in lex.words("support_nouns") | lex.words("oppose_nouns") and node.i not in in_cue:
+                for mention in self._nominal_holders(node, mentions):
+                    nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
+            agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
+            if agents:
+                if first is None:
+                    first = (position, agents)
+                    hedged = hedged or raised
+                elif not blocked:
+                    outer = (position, agents)
+                    hedged = hedged or raised
+            if node.head.i == node.i:
+                break
+            if first is not None and not self._passes_voice(node, first[0] == position):
+                blocked = True
+
+        holders: list[Mention] = []
+        holder_position = None
+        indirect = False
+        if outer is not None or first is not None:
+            holder_position, holders = outer or first  # type: ignore[misc]
+        else:
+            holders = self._fallback_holders(sent, mentions)
+            indirect = bool(holders)
+        scope = path[: holder_position + 1] if holder_position is not None else path
+        hedged = hedged or self._hedged(scope)
+        if holder_position is not None and self._is_history(scope, in_cue, year):
+            skip = skip or "history"
+        return Reading(
+            holders=holders,
+            holder_token=scope[-1] if holders else None,
+            negative=self._negative(scope, in_cue, flips),
+            hedged=hedged,
+            skip=skip,
+            indirect=indirect,
+            nominal=nominal if skip is None else [],
+        )
+
+    def _passes_voice(self, node: Token, is_first_agent_verb: bool) -> bool:
+        """Whether a speaker further up still owns what is said below `node`."""
+        if node.dep_ == "conj":
+            return not is_first_agent_verb
+        if node.dep_ in SPEECH_LINKS:
+            return True
+        # "used the money to let Ukraine buy arms": a purpose clause is the subject's own plan.
+        return node.dep_ == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in node.children)
+
+    def _agents(self, node: Token, below: Token | None, mentions: MentionIndex) -> tuple[list[Mention], bool]:
+        """Actors doing `node` (a predicate), and whether they were reached by raising ("is expected to")."""
+        if node.pos_ not in PREDICATE_POS and node.dep_ != "ROOT":
+            return [], False
+        children = list(node.children)
+        passive = any(c.dep_ in {"auxpass", "nsubjpass"} for c in children)
+        if passive:
+            for child in children:
+                if child.dep_ == "agent":
+                    found = [m for p in child.children if p.dep_ == "pobj" for m in mentions.in_noun_phrase(p)]
+                    if found:
+                        return found, False
+            if below is not None and below.dep_ == "xcomp":
+                # "Putin is expected to oppose": the subject is the one opposing, as others see it.
+                found = [m for c in children if c.dep_ == "nsubjpass" for m in mentions.in_noun_phrase(c)]
+                return found, bool(found)
+            return [], False
+        found = []
+        for child in children:
+            if child.dep_ == "nsubj":
+                found.extend(m for m in mentions.in_noun_phrase(child) if m.actor is not None)
+        return found, False
+
+    def _nominal_holders(self, noun: Token, mentions: MentionIndex) -> list[Mention]:
+        found: list[Mention] = []
+        for child in noun.children:
+            if child.dep_ in {"poss", "amod", "compound"}:
+                mention = mentions.at(child)
+                if mention is not None:
+                    found.append(mention)
+        return found
+
+    def _fallback_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
+        """Speakers named outside the cue's own clause: "..., he said", "according to X", "For X, ..."."""
+        lex = self.compiled
+        for token in sent:
+            if token.dep_ == "parataxis" and token.lemma_.lower() in lex.words("reporting_verbs"):
+                found = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
+                if found:
+                    return found
+        for token in sent:
+            if token.lower_ == "according" and token.i + 1 < sent.end and token.nbor(1).lower_ == "to":
+                found = [m for c in token.nbor(1).children if c.dep_ == "pobj" for m in mentions.in_noun_phrase(c)]
+                if found:
+                    return found
+        first = sent[0]
+        if first.lower_ == "for" and first.dep_ == "prep":
+            found = [m for c in first.children if c.dep_ == "pobj" for m in mentions.in_noun_phrase(c)]
+            if found:
+                return found
+        return []
+
+    def _negative(self, scope: list[Token], in_cue: set[int], flips: list[tuple[int, int]]) -> bool:
+        lex = self.compiled
+        on_path = {t.i for t in scope}
+        negative = False
+        previous: Token | None = None
+        for node in scope:
+            lemma = node.lemma_.lower()
+            sibling_of_previous = previous is not None and previous.dep_ == "conj" and previous.pos_ in {"VERB", "AUX"}
+            if node.i not in in_cue and not sibling_of_previous:
+                if self._is_flip_verb(node) or lemma in lex.words("flip_adjectives"):
+                    negative = not negative
+                if node.dep_ == "prep" and node.lower_ in lex.words("negations"):
+                    negative = not negative
+            for child in node.children:
+                if child.i in on_path:
+                    continue
+                if child.dep_ == "neg" or (
+                    child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"}
+                ):
+                    negative = not negative
+                elif child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} and (
+                    child.lemma_.lower() in lex.words("flip_adjectives")
+                ):
+                    negative = not negative
+            previous = node
+        for start, end in flips:
+            span = scope[0].doc[start:end]
+            if span.root.i in on_path or span.root.head.i in on_path:
+                negative = not negative
+        return negative
+
+    def _is_flip_verb(self, token: Token) -> bool:
+        lemma = token.lemma_.lower()
+        flips = self.compiled.words("flip_verbs") | self.compiled.words("oppose_nouns")
+        if lemma in flips:
+            return True
+        particles = [c.lower_ for c in token.children if c.dep_ == "prt"]
+        return any(f"{lemma} {p}" in flips for p in particles)
+
+    def _hedged(self, scope: list[Token]) -> bool:
+        lex = self.compiled
+        for node in scope:
+            if node.lemma_.lower() in lex.words("hedge_verbs") and node.pos_ == "VERB":
+                return True
+            if any(c.lower_ in lex.words("hedges") and c.dep_ in {"aux", "advmod"} for c in node.children):
+                return True
+        return False
+
+    def _skip_reason(self, path: list[Token], in_cue: set[int], allow_temporal: bool) -> str | None:
+        lex = self.compiled
+        for position, node in enumerate(path):
+            lemma = node.lemma_.lower()
+            if lemma in lex.words("question_words") or any(
+                c.dep_ == "mark" and c.lower_ in lex.words("question_words") for c in node.children
+            ):
+                return "question"
+            if lemma in lex.words("non_stance_verbs"):
+                return "accusation"
+            if node.i in in_cue or position == 0:
+                continue
+            if node.dep_ == "prep" and node.lower_ in lex.words("temporal_prepositions") and not allow_temporal:
+                return "circumstance"
+            if node.pos_ in {"VERB", "AUX"} and any(
+                c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") for c in node.children
+            ):
+                return "reason"
+            auxiliaries = {c.lower_ for c in node.children if c.dep_ in {"aux", "auxpass"}}
+            if {"would", "have"} <= auxiliaries and node.tag_ == "VBN":
+                return "counterfactual"
+        return None
+
+    def _is_history(self, scope: list[Token], in_cue: set[int], year: int) -> bool:
+        """A time adverbial on the holder's own clause that places it before the article's year."""
+        lex = self.compiled
+        for node in scope:
+            if node.pos_ not in {"VERB", "AUX"}:
+                continue
+            for child in node.children:
+                if child.dep_ not in {"prep", "npadvmod", "advmod"} or child.i in in_cue:
+                    continue
+                words = list(child.subtree)
+                if any(t.i in in_cue for t in words):
+                    continue
+                if any(YEAR.match(t.text) and int(t.text) < year for t in words):
+                    return True
+                lowers = {t.lower_ for t in words}
+                if lowers & {"previously", "formerly"}:
+                    return True
+                if lowers & lex.words("history_markers") and lowers & DURATION_WORDS:
+                    return True
+        return False
+
+    # -- sentences without a topic ---------------------------------------------------------
+
+    def _attach_to_previous(
+        self, sent: Span, conditions: list[Condition], mentions: MentionIndex, previous: list[RawClaim]
+    ) -> list[RawClaim]:
+        """"Both could start at once if Russia does the same": terms for what was just proposed."""
+        holders = self._sentence_holders(sent, mentions)
+        actors = {m.actor for m in holders}
+        parts = [p for c in conditions if c.kind != "precondition" for p in c.parts]
+        if not parts:
+            return []
+        attached: list[RawClaim] = []
+        for claim in previous:
+            if claim.actor in actors and claim.stance == "support":
+                claim.stance = "conditional"
+                claim.conditions = [*claim.conditions, *parts]
+                attached.append(claim)
+        return []
+
+    def _sentence_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
+        root = sent.root
+        found, _ = self._agents(root, None, mentions)
+        return found or self._fallback_holders(sent, mentions)
+
+    # -- assembling claims -----------------------------------------------------------------
+
+    def _raw(
+        self, mention: Mention, cue: Cue, stance: Stance, parts: list[str], sent: Span, confidence: float
+    ) -> RawClaim:
+        assert mention.actor is not None
+        return RawClaim(
+            actor=mention.actor,
+            topic=cue.topic,
+            stance=stance,
+            conditions=list(parts),
+            speaker=mention.person,
+            sentence=sent,
+            confidence=max(0.0, min(1.0, confidence)),
+        )
+
+    def _merge(self, raw: Iterable[RawClaim], doc: Doc) -> list[Claim]:
+        groups: dict[tuple[str, str, str], list[RawClaim]] = {}
+        for claim in raw:
+            groups.setdefault((claim.actor, claim.topic, claim.stance), []).append(claim)
+        claims: list[Claim] = []
+        minimum = self.pack.min_confidence
+        for (actor, topic, stance), members in groups.items():
+            best = max(members, key=lambda c: (c.confidence, c.speaker is not None))
+            confidence = min(0.99, best.confidence + REPEAT_BONUS * (len(members) - 1))
+            if confidence < minimum:
+                continue
+            conditions: list[str] = []
+            for member in members:
+                for part in member.conditions:
+                    if part.lower() not in {c.lower() for c in conditions}:
+                        conditions.append(part)
+            speaker = best.speaker or next((m.speaker for m in members if m.speaker), None)
+            quote, start, end = _quote(best.sentence, doc)
+            claims.append(
+                Claim(
+                    actor=actor,
+                    topic=topic,
+                    stance=stance,  # type: ignore[arg-type]
+                    conditions=conditions,
+                    summary=self._summary(actor, topic, stance, conditions),
+                    speaker=speaker,
+                    quote=quote,
+                    start=start,
+                    end=end,
+                    confidence=round(confidence, 3),
+                )
+            )
+        claims.sort(key=lambda c: (c.start, c.actor, c.topic))
+        return claims
+
+    def _summary(self, actor: str, topic: str, stance: str, conditions: list[str]) -> str:
+        head = f"{self._actor_names.get(actor, actor)}: {self._topic_names.get(topic, topic)}"
+        if stance == "conditional" and conditions:
+            return f"{head} conditional on {'; '.join(conditions)}"
+        return f"{head} — {stance}"
+
+
+def _one_per_actor(mentions: list[Mention]) -> list[Mention]:
+    chosen: dict[str, Mention] = {}
+    for mention in mentions:
+        if mention.actor is None:
+            continue
+        kept = chosen.get(mention.actor)
+        if kept is None or (kept.person is None and mention.person is not None):
+            chosen[mention.actor] = mention
+    return list(chosen.values())
+
+
+def _quote(sent: Span, doc: Doc) -> tuple[str, int, int]:
+    """The sentence as it stands in the body, without surrounding whitespace."""
+    start, end = sent.start_char, sent.end_char
+    text = doc.text
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return text[start:end], start, end
