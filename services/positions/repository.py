@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
 from services.models import CurrentPosition, PositionHistory, ProjectionCheckpoint
@@ -116,7 +116,7 @@ def list_as_of(
         query = query.where(PositionHistory.actor == actor)
     if topic:
         query = query.where(PositionHistory.topic == topic)
-    query = query.distinct(PositionHistory.actor, PositionHistory.topic).order_by(
+    query = query.ext(distinct_on(PositionHistory.actor, PositionHistory.topic)).order_by(
         PositionHistory.actor,
         PositionHistory.topic,
         PositionHistory.occurred_at.desc(),
