@@ -48,16 +48,33 @@ def find_conditions(
         if not tokens:
             continue
         kind = "inverted" if label == "INVCOND" else "marker"
-        conditions.append(Condition(kind, doc[start:end], tokens, _parts(sent, tokens)))
+        marker = doc[start:end]
+        conditions.append(Condition(kind, marker, tokens, _parts(sent, tokens), _governed(marker)))
     if deontic is not None:
         for label, start, end in sorted(matches, key=lambda m: m[1]):
-            if label == "PRECOND" and start > deontic.i:
+            if label == "PRECOND" and start > deontic.i and not _is_date(doc[end:sent.end]):
                 condition = _precondition(sent, deontic, doc[start:end])
                 if condition is not None:
                     conditions.append(condition)
                     break
-    conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}))
+    marked = {i for c in conditions for i in c.tokens}
+    conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}, marked))
     return conditions
+
+
+def _governed(marker: Span) -> set[int]:
+    """What a condition clause qualifies: the clause it hangs from, or (empty) the whole sentence."""
+    last = marker[-1]
+    clause = last.head if last.dep_ == "mark" else last
+    attached_to = clause.head
+    if attached_to.i == clause.i or attached_to.dep_ == "ROOT":
+        return set()
+    return {t.i for t in attached_to.subtree}
+
+
+def _is_date(rest: Span) -> bool:
+    """"before 2014" dates something; "before a truce" sets an order of events."""
+    return len(rest) > 0 and (rest[0].like_num or rest[0].ent_type_ in {"DATE", "TIME"})
 
 
 def _longest_first(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -190,7 +207,7 @@ def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
     return Condition("precondition", marker, tokens, _parts(sent, tokens), governed)
 
 
-def _only_conditions(sent: Span, marker_starts: set[int]) -> list[Condition]:
+def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> list[Condition]:
     """"X can only be Y": Y is what X requires."""
     conditions: list[Condition] = []
     for token in sent:
@@ -201,6 +218,8 @@ def _only_conditions(sent: Span, marker_starts: set[int]) -> list[Condition]:
             continue
         verb = token.head
         tokens = {t.i for t in verb.subtree if token.i < t.i < sent.end}
+        if tokens & marked:
+            continue  # "would only hold if ...": the marker states the condition
         tokens = _without_asides(sent.doc, tokens)
         if not tokens:
             continue

@@ -104,6 +104,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "support_nouns",
             "oppose_nouns",
             "contact_verbs",
+            "contact_parties",
             "history_markers",
             "own_markers",
             "reason_markers",

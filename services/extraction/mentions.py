@@ -104,9 +104,10 @@ class MentionIndex:
                         continue
                     mention.actor, mention.person = antecedent.actor, antecedent.person
                 else:
-                    if not organisations:
+                    antecedent = self._organisation_antecedent(root, organisations)
+                    if antecedent is None:
                         continue
-                    mention.actor = organisations[-1].actor
+                    mention.actor = antecedent.actor
             elif mention.kind == "title":
                 title = root.lower_
                 candidates = {p for p, _ in lex.person_titles[title]}
@@ -126,6 +127,19 @@ class MentionIndex:
             if mention.actor is not None:
                 for i in range(mention.start, mention.end):
                     self.by_token[i] = mention
+
+    def _organisation_antecedent(self, pronoun: Token, organisations: list[Mention]) -> Mention | None:
+        """"Its spokesman" looks back anywhere; a subject "it" only to a subject in its own sentence."""
+        if not organisations:
+            return None
+        if pronoun.dep_ == "poss":
+            return organisations[-1]
+        doc = pronoun.doc
+        for mention in reversed(organisations):
+            root = mention.root(doc)
+            if root.sent.start == pronoun.sent.start and _is_subject(root):
+                return mention
+        return None
 
     def _is_venue(self, root: Token) -> bool:
         """A place named as where something happens rather than as who does it."""
@@ -152,7 +166,10 @@ class MentionIndex:
             found.append(own)
         if depth == 0:
             return found
+        owners = self.compiled.words("agent_nouns") | self.compiled.words("support_nouns")
         for child in sorted(head.children, key=lambda c: (c.dep_ != "appos", abs(c.i - head.i))):
+            if child.dep_ == "poss" and own is None and head.lemma_.lower() not in owners:
+                continue  # "the alliance's clause" is a thing, not the alliance speaking
             if child.dep_ in NP_LINKS:
                 found.extend(self.in_noun_phrase(child, depth - 1))
             elif child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:

@@ -24,6 +24,7 @@ PREDICATE_POS = frozenset({"VERB", "AUX", "ADJ"})
 YEAR = re.compile(r"^(19|20)\d\d$")
 DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decades"})
 BATCH_SIZE = 32
+RAISING_HEDGES = frozenset({"seem", "appear"})
 
 BASE_CONFIDENCE = 0.75
 NAMED_SPEAKER_BONUS = 0.1
@@ -139,11 +140,12 @@ class RulesExtractor:
                 for pobj in child.children:
                     if pobj.dep_ == "pobj":
                         objects.extend(mentions.in_noun_phrase(pobj))
-        persons = [m for m in objects if m.person is not None]
+        parties = self.compiled.words("contact_parties")
+        persons = [m for m in objects if m.person is not None and m.actor in parties]
         if not persons:
             return False
         own = {m.actor for m in subjects}
-        return not own or any(m.actor not in own for m in persons)
+        return bool(own & parties) and any(m.actor not in own for m in persons)
 
     # -- one sentence ----------------------------------------------------------------------
 
@@ -314,6 +316,11 @@ class RulesExtractor:
         holders: list[Mention] = []
         holder_position = None
         indirect = False
+        if outer is None and first is not None and self._is_demand_on(path[first[0]]):
+            # "Moscow must now agree to a truce, he said": the demand is the speaker's position.
+            speakers = self._fallback_holders(sent, mentions)
+            if speakers:
+                outer = (len(path) - 1, speakers)
         if outer is not None or first is not None:
             holder_position, holders = outer or first  # type: ignore[misc]
         else:
@@ -332,6 +339,10 @@ class RulesExtractor:
             indirect=indirect,
             nominal=nominal if skip is None else [],
         )
+
+    def _is_demand_on(self, verb: Token) -> bool:
+        modals = self.compiled.words("deontic_modals")
+        return any(c.dep_ == "aux" and c.lower_ in modals for c in verb.children)
 
     def _passes_voice(self, node: Token, is_first_agent_verb: bool) -> bool:
         """Whether a speaker further up still owns what is said below `node`."""
@@ -399,10 +410,19 @@ class RulesExtractor:
         on_path = {t.i for t in scope}
         negative = False
         previous: Token | None = None
+        # Verbs left of a coordination we climbed out of govern the other conjunct, not ours:
+        # in "renounce A and cede B", B is not renounced even when the parse hangs it under A.
+        barrier = -1
         for node in scope:
             lemma = node.lemma_.lower()
             sibling_of_previous = previous is not None and previous.dep_ == "conj" and previous.pos_ in {"VERB", "AUX"}
-            if node.i not in in_cue and not sibling_of_previous:
+            if sibling_of_previous and previous is not None:
+                barrier = max(barrier, _coordinator_before(previous))
+            if sibling_of_previous:
+                # "X must not mean A, and B would hold": the first conjunct's negation is its own.
+                previous = node
+                continue
+            if node.i not in in_cue and not node.i < barrier:
                 if self._is_flip_verb(node) or lemma in lex.words("flip_adjectives"):
                     negative = not negative
                 if node.dep_ == "prep" and node.lower_ in lex.words("negations"):
@@ -419,6 +439,10 @@ class RulesExtractor:
                 ):
                     negative = not negative
             previous = node
+        for i in in_cue:
+            token = scope[0].doc[i]
+            if token.i not in on_path and any(c.dep_ == "det" and c.lower_ in lex.words("negations") for c in token.children):
+                negative = not negative  # "no soldiers would be sent"
         for start, end in flips:
             span = scope[0].doc[start:end]
             if span.root.i in on_path or span.root.head.i in on_path:
@@ -436,7 +460,11 @@ class RulesExtractor:
     def _hedged(self, scope: list[Token]) -> bool:
         lex = self.compiled
         for node in scope:
-            if node.lemma_.lower() in lex.words("hedge_verbs") and node.pos_ == "VERB":
+            # "is expected to", "was reported to": others' view of the actor, not its own words.
+            passive = any(c.dep_ in {"auxpass", "nsubjpass"} for c in node.children)
+            if node.lemma_.lower() in lex.words("hedge_verbs") and node.pos_ == "VERB" and passive:
+                return True
+            if node.lemma_.lower() in RAISING_HEDGES:
                 return True
             if any(c.lower_ in lex.words("hedges") and c.dep_ in {"aux", "advmod"} for c in node.children):
                 return True
@@ -566,6 +594,14 @@ class RulesExtractor:
         if stance == "conditional" and conditions:
             return f"{head} conditional on {'; '.join(conditions)}"
         return f"{head} — {stance}"
+
+
+def _coordinator_before(conjunct: Token) -> int:
+    """Index of the "and"/"or" that introduces a conjunct (or the conjunct itself)."""
+    for i in range(conjunct.i - 1, conjunct.sent.start - 1, -1):
+        if conjunct.doc[i].dep_ == "cc":
+            return i
+    return conjunct.i
 
 
 def _one_per_actor(mentions: list[Mention]) -> list[Mention]:

@@ -108,6 +108,8 @@ class Lexicon(_PackModel):
     oppose_nouns: list[str] = Field(default_factory=list)
     contact_verbs: list[str] = Field(default_factory=list)
     contact_topic: str | None = None
+    # Actors whose leaders meeting or calling each other amounts to talks on the contact topic.
+    contact_parties: list[str] = Field(default_factory=list)
     history_markers: list[str] = Field(default_factory=list)
     own_markers: list[str] = Field(default_factory=list)
     reason_markers: list[str] = Field(default_factory=list)
