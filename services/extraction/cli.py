@@ -36,8 +36,12 @@ def claim_row(claim: Claim) -> dict[str, Any]:
 
 
 def extract(
-    files: Annotated[list[Path], typer.Argument(help="Article files: .txt bodies or .json with body/title/published_at.")],
-    format: Annotated[str, typer.Option("--format", help="jsonl (one line per file), json or table.")] = "jsonl",
+    files: Annotated[
+        list[Path], typer.Argument(help="Article files: .txt bodies or .json with body/title/published_at.")
+    ],
+    format: Annotated[
+        str, typer.Option("--format", help="jsonl (one line per file), json or table.")
+    ] = "jsonl",
     pack: Annotated[Path | None, typer.Option("--pack", help="Domain pack file (YAML or JSON).")] = None,
 ) -> None:
     """Extract stance claims from article files, offline."""
@@ -54,7 +58,9 @@ def extract(
     results = extractor.extract_many(articles)
     if format == "jsonl":
         for path, claims in zip(files, results, strict=True):
-            sys.stdout.write(json.dumps({"input": str(path), "claims": [claim_row(c) for c in claims]}) + "\n")
+            sys.stdout.write(
+                json.dumps({"input": str(path), "claims": [claim_row(c) for c in claims]}) + "\n"
+            )
     elif format == "json":
         payload = [
             {"input": str(path), "claims": [claim_row(c) for c in claims]}

@@ -15,7 +15,9 @@ from spacy.tokens import Span, Token
 from services.extraction.lexicon import CompiledPack
 
 # Words dropped from a condition's text because they only carry the obligation.
-OBLIGATION_WORDS = frozenset({"must", "should", "would", "will", "can", "could", "have", "has", "to", "need", "needs"})
+OBLIGATION_WORDS = frozenset(
+    {"must", "should", "would", "will", "can", "could", "have", "has", "to", "need", "needs"}
+)
 MARKERS_AFTER_ONLY = frozenset({"if", "with", "once", "after", "when", "in", "as", "provided", "until"})
 CLAUSE_BREAKS = frozenset({";", ":", "—", "–"})
 
@@ -35,8 +37,12 @@ def find_conditions(
 ) -> list[Condition]:
     """The conditions stated in `sent`; `doc_matches` are the grammar phrases of the whole document."""
     doc = sent.doc
-    matches = [(label, start, end) for label, start, end in doc_matches if sent.start <= start and end <= sent.end]
-    markers = _longest_first([(label, start, end) for label, start, end in matches if label in {"COND", "INVCOND"}])
+    matches = [
+        (label, start, end) for label, start, end in doc_matches if sent.start <= start and end <= sent.end
+    ]
+    markers = _longest_first(
+        [(label, start, end) for label, start, end in matches if label in {"COND", "INVCOND"}]
+    )
     conditions: list[Condition] = []
     starts = sorted(start for _, start, _ in markers)
     deontic = _first_deontic(sent, compiled)
@@ -52,7 +58,7 @@ def find_conditions(
         conditions.append(Condition(kind, marker, tokens, _parts(sent, tokens), _governed(marker)))
     if deontic is not None:
         for label, start, end in sorted(matches, key=lambda m: m[1]):
-            if label == "PRECOND" and start > deontic.i and not _is_date(doc[end:sent.end]):
+            if label == "PRECOND" and start > deontic.i and not _is_date(doc[end : sent.end]):
                 condition = _precondition(sent, deontic, doc[start:end])
                 if condition is not None:
                     conditions.append(condition)
@@ -67,13 +73,15 @@ def _governed(marker: Span) -> set[int]:
     last = marker[-1]
     clause = last.head if last.dep_ == "mark" else last
     attached_to = clause.head
+    while marker.start <= attached_to.i < marker.end and attached_to.head.i != attached_to.i:
+        attached_to = attached_to.head  # "provided that X": the clause hangs from "provided"
     if attached_to.i == clause.i or attached_to.dep_ == "ROOT":
         return set()
     return {t.i for t in attached_to.subtree}
 
 
 def _is_date(rest: Span) -> bool:
-    """"before 2014" dates something; "before a truce" sets an order of events."""
+    """ "before 2014" dates something; "before a truce" sets an order of events."""
     return len(rest) > 0 and (rest[0].like_num or rest[0].ent_type_ in {"DATE", "TIME"})
 
 
@@ -166,7 +174,11 @@ def _parts(sent: Span, indices: set[int]) -> list[str]:
     subject = _subject_words(doc, ordered)
     parts: list[str] = []
     for number, group in enumerate(groups):
-        words = [doc[i] for i in group if doc[i].lower_ not in OBLIGATION_WORDS or doc[i].pos_ not in {"AUX", "PART"}]
+        words = [
+            doc[i]
+            for i in group
+            if doc[i].lower_ not in OBLIGATION_WORDS or doc[i].pos_ not in {"AUX", "PART"}
+        ]
         while words and (words[-1].is_punct or words[-1].lower_ in {"and", "or", "only"}):
             words.pop()
         while words and (words[0].is_punct or words[0].lower_ in {"and", "or", "only", "that"}):
@@ -194,7 +206,7 @@ def _join(tokens: list[Token]) -> str:
 
 
 def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
-    """"Ukraine must give up A and B before a truce": A and B are the conditions of the truce."""
+    """ "Ukraine must give up A and B before a truce": A and B are the conditions of the truce."""
     doc = sent.doc
     verb = deontic.head if deontic.dep_ == "aux" else deontic
     subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
@@ -208,7 +220,7 @@ def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
 
 
 def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> list[Condition]:
-    """"X can only be Y": Y is what X requires."""
+    """ "X can only be Y": Y is what X requires."""
     conditions: list[Condition] = []
     for token in sent:
         if token.lower_ != "only" or token.dep_ != "advmod" or token.head.pos_ not in {"VERB", "AUX"}:
@@ -224,5 +236,7 @@ def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> l
         if not tokens:
             continue
         governed = {t.i for t in verb.subtree if t.i < token.i}
-        conditions.append(Condition("only", sent.doc[token.i : token.i + 1], tokens, _parts(sent, tokens), governed))
+        conditions.append(
+            Condition("only", sent.doc[token.i : token.i + 1], tokens, _parts(sent, tokens), governed)
+        )
     return conditions

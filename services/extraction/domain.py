@@ -48,4 +48,6 @@ def _read(path: Path) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise DomainPackError(f"domain pack {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+        raise DomainPackError(
+            f"domain pack {path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"
+        ) from exc

@@ -9,7 +9,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 
 from services.extraction.schemas import DomainPack
 
-GAP_WORDS = 3  # what "~" in a cue stands for
+GAP_WORDS = 4  # what "~" in a cue stands for
 
 
 @dataclass(frozen=True)

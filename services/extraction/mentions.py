@@ -129,7 +129,7 @@ class MentionIndex:
                     self.by_token[i] = mention
 
     def _organisation_antecedent(self, pronoun: Token, organisations: list[Mention]) -> Mention | None:
-        """"Its spokesman" looks back anywhere; a subject "it" only to a subject in its own sentence."""
+        """ "Its spokesman" looks back anywhere; a subject "it" only to a subject in its own sentence."""
         if not organisations:
             return None
         if pronoun.dep_ == "poss":
@@ -146,7 +146,9 @@ class MentionIndex:
         lex = self.compiled
         if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
             # "For Kyiv, the stakes are high" still speaks of the government.
-            return not (root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == root.sent.start)
+            return not (
+                root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == root.sent.start
+            )
         if root.dep_ == "compound" and root.head.lemma_.lower() not in lex.words("agent_nouns"):
             return True
         if root.dep_ == "dobj" and root.head.lemma_.lower() in MOVEMENT_VERBS:

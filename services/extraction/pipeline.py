@@ -297,7 +297,10 @@ class RulesExtractor:
         hedged = False
         nominal: list[tuple[Mention, bool]] = []
         for position, node in enumerate(path):
-            if node.lemma_.lower() in lex.words("support_nouns") | lex.words("oppose_nouns") and node.i not in in_cue:
+            if (
+                node.lemma_.lower() in lex.words("support_nouns") | lex.words("oppose_nouns")
+                and node.i not in in_cue
+            ):
                 for mention in self._nominal_holders(node, mentions):
                     nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
             agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
@@ -362,7 +365,9 @@ class RulesExtractor:
         if passive:
             for child in children:
                 if child.dep_ == "agent":
-                    found = [m for p in child.children if p.dep_ == "pobj" for m in mentions.in_noun_phrase(p)]
+                    found = [
+                        m for p in child.children if p.dep_ == "pobj" for m in mentions.in_noun_phrase(p)
+                    ]
                     if found:
                         return found, False
             if below is not None and below.dep_ == "xcomp":
@@ -395,7 +400,9 @@ class RulesExtractor:
                     return found
         for token in sent:
             if token.lower_ == "according" and token.i + 1 < sent.end and token.nbor(1).lower_ == "to":
-                found = [m for c in token.nbor(1).children if c.dep_ == "pobj" for m in mentions.in_noun_phrase(c)]
+                found = [
+                    m for c in token.nbor(1).children if c.dep_ == "pobj" for m in mentions.in_noun_phrase(c)
+                ]
                 if found:
                     return found
         first = sent[0]
@@ -403,6 +410,21 @@ class RulesExtractor:
             found = [m for c in first.children if c.dep_ == "pobj" for m in mentions.in_noun_phrase(c)]
             if found:
                 return found
+        return self._stranded_subject(sent, mentions)
+
+    def _stranded_subject(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
+        """When the parse finds no subject for the main verb, officials named just before it."""
+        root = sent.root
+        if root.pos_ != "VERB" or any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in root.children):
+            return []
+        agents = self.compiled.words("agent_nouns")
+        for token in reversed(sent[: root.i - sent.start]):
+            mention = mentions.at(token)
+            if mention is None:
+                continue
+            owner = token.head
+            if mention.person is not None or owner.lemma_.lower() in agents:
+                return [mention]
         return []
 
     def _negative(self, scope: list[Token], in_cue: set[int], flips: list[tuple[int, int]]) -> bool:
@@ -415,7 +437,9 @@ class RulesExtractor:
         barrier = -1
         for node in scope:
             lemma = node.lemma_.lower()
-            sibling_of_previous = previous is not None and previous.dep_ == "conj" and previous.pos_ in {"VERB", "AUX"}
+            sibling_of_previous = (
+                previous is not None and previous.dep_ == "conj" and previous.pos_ in {"VERB", "AUX"}
+            )
             if sibling_of_previous and previous is not None:
                 barrier = max(barrier, _coordinator_before(previous))
             if sibling_of_previous:
@@ -441,7 +465,9 @@ class RulesExtractor:
             previous = node
         for i in in_cue:
             token = scope[0].doc[i]
-            if token.i not in on_path and any(c.dep_ == "det" and c.lower_ in lex.words("negations") for c in token.children):
+            if token.i not in on_path and any(
+                c.dep_ == "det" and c.lower_ in lex.words("negations") for c in token.children
+            ):
                 negative = not negative  # "no soldiers would be sent"
         for start, end in flips:
             span = scope[0].doc[start:end]
@@ -482,7 +508,11 @@ class RulesExtractor:
                 return "accusation"
             if node.i in in_cue or position == 0:
                 continue
-            if node.dep_ == "prep" and node.lower_ in lex.words("temporal_prepositions") and not allow_temporal:
+            if (
+                node.dep_ == "prep"
+                and node.lower_ in lex.words("temporal_prepositions")
+                and not allow_temporal
+            ):
                 return "circumstance"
             if node.pos_ in {"VERB", "AUX"} and any(
                 c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") for c in node.children
@@ -519,7 +549,7 @@ class RulesExtractor:
     def _attach_to_previous(
         self, sent: Span, conditions: list[Condition], mentions: MentionIndex, previous: list[RawClaim]
     ) -> list[RawClaim]:
-        """"Both could start at once if Russia does the same": terms for what was just proposed."""
+        """ "Both could start at once if Russia does the same": terms for what was just proposed."""
         holders = self._sentence_holders(sent, mentions)
         actors = {m.actor for m in holders}
         parts = [p for c in conditions if c.kind != "precondition" for p in c.parts]

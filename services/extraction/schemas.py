@@ -77,7 +77,7 @@ class TopicDef(_PackModel):
     name: str
     description: str
     # Cue syntax: words separated by spaces; "word*" matches a prefix, "a|b" alternatives,
-    # "~" up to three arbitrary words.
+    # "~" up to four arbitrary words.
     cues: list[str] = Field(min_length=1)
     # Cues whose mention states the opposite of the topic ("territorial integrity").
     reversed_cues: list[str] = Field(default_factory=list)
