@@ -1,6 +1,8 @@
 from collections.abc import Sequence
 
-from sqlalchemy import func, insert, select, text
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from services.eventstore.schemas import NewEvent, RecordedEvent
@@ -86,28 +88,27 @@ def last_position(session: Session) -> int:
     return session.scalar(select(func.max(StoredEvent.position))) or 0
 
 
-def _columns() -> tuple:
+def _columns() -> tuple[Any, ...]:
     return (
         StoredEvent.position,
         StoredEvent.stream_id,
         StoredEvent.stream_version,
         StoredEvent.type,
         StoredEvent.data,
-        StoredEvent.metadata_,
+        StoredEvent.metadata_.label("metadata"),
         StoredEvent.occurred_at,
         StoredEvent.recorded_at,
     )
 
 
-def _recorded(row: object) -> RecordedEvent:
-    position, stream_id, version, type_, data, metadata, occurred_at, recorded_at = row  # type: ignore[misc]
+def _recorded(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
-        position=position,
-        stream_id=stream_id,
-        stream_version=version,
-        type=type_,
-        data=data,
-        metadata=metadata,
-        occurred_at=occurred_at,
-        recorded_at=recorded_at,
+        position=row.position,
+        stream_id=row.stream_id,
+        stream_version=row.stream_version,
+        type=row.type,
+        data=row.data,
+        metadata=row.metadata,
+        occurred_at=row.occurred_at,
+        recorded_at=row.recorded_at,
     )

@@ -42,11 +42,13 @@ def project_batch(session: Session, batch_size: int, notify: bool = True) -> int
         history_rows.append(_history_row(event, key))
         before = current.get(key)
         after_row = _apply(before, event, key)
-        if after_row is before:
+        if after_row is None or after_row is before:
             continue
         current[key] = touched[key] = after_row
         if event.type == STANCE_CHANGED:
-            changes.append(PositionChange(key[0], key[1], _public(before), _public(after_row), event))
+            changes.append(
+                PositionChange(key[0], key[1], _public(before), _position_summary(after_row), event)
+            )
     repository.insert_history(session, history_rows)
     repository.upsert_current(session, list(touched.values()))
     if notify and changes:
@@ -122,8 +124,10 @@ def _history_row(event: RecordedEvent, key: tuple[str, str]) -> dict[str, Any]:
 
 
 def _public(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    if row is None:
-        return None
+    return _position_summary(row) if row is not None else None
+
+
+def _position_summary(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "stance": row["stance"],
         "conditions": row["conditions"],
