@@ -86,6 +86,12 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
     ):
         phrase_matcher.add(label, [nlp.make_doc(_plain(p)) for p in phrases])
 
+    condition_words = {
+        word.lower()
+        for phrase in [*lex.condition_markers, *lex.inverted_condition_markers]
+        for word in phrase.split()
+        if word.lower() not in {"only", "in", "on", "the", "as", "so", "to", "with", "after", "for", "subject"}
+    }
     single = {
         name: frozenset(w.lower() for w in getattr(lex, name))
         for name in (
@@ -123,7 +129,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
         demonyms=demonyms,
         person_titles=person_titles,
         weak_topics={t.id for t in pack.topics if t.weak},
-        single=single,
+        single={**single, "condition_words": frozenset(condition_words)},
     )
 
 

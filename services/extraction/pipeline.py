@@ -304,6 +304,8 @@ class RulesExtractor:
                 for mention in self._nominal_holders(node, mentions):
                     nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
             agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
+            if agents and self._opens_condition(node):
+                agents = []  # "if the US stopped ...": the speaker sets the terms, the US does not
             if agents:
                 if first is None:
                     first = (position, agents)
@@ -341,6 +343,12 @@ class RulesExtractor:
             skip=skip,
             indirect=indirect,
             nominal=nominal if skip is None else [],
+        )
+
+    def _opens_condition(self, verb: Token) -> bool:
+        markers = self.compiled.words("condition_words")
+        return verb.dep_ in {"advcl", "pcomp"} and any(
+            c.dep_ == "mark" and c.lower_ in markers for c in verb.children
         )
 
     def _is_demand_on(self, verb: Token) -> bool:
@@ -458,7 +466,7 @@ class RulesExtractor:
                     child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"}
                 ):
                     negative = not negative
-                elif child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} and (
+                elif (child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} or child.pos_ == "ADJ") and (
                     child.lemma_.lower() in lex.words("flip_adjectives")
                 ):
                     negative = not negative
@@ -533,8 +541,8 @@ class RulesExtractor:
                 if child.dep_ not in {"prep", "npadvmod", "advmod"} or child.i in in_cue:
                     continue
                 words = list(child.subtree)
-                if any(t.i in in_cue for t in words):
-                    continue
+                if any(t.i in in_cue or t.dep_ == "mark" or t.pos_ in {"VERB", "AUX"} for t in words):
+                    continue  # a clause ("as it did in 2022"), not a date for this one
                 if any(YEAR.match(t.text) and int(t.text) < year for t in words):
                     return True
                 lowers = {t.lower_ for t in words}
