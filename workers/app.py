@@ -8,7 +8,11 @@ from services.settings import get_settings
 
 def create_celery() -> Celery:
     settings = get_settings()
-    app = Celery("stance", broker=settings.redis_url or "redis://127.0.0.1:6379/0", include=["workers.tasks"])
+    app = Celery(
+        "stance",
+        broker=settings.redis_url or "redis://127.0.0.1:6379/0",
+        include=["workers.tasks", "workers.webhook_tasks"],
+    )
     app.conf.update(
         task_ignore_result=True,
         task_acks_late=True,
@@ -26,6 +30,10 @@ def create_celery() -> Celery:
             "requeue-stuck-articles": {
                 "task": "articles.requeue_stuck",
                 "schedule": max(5.0, settings.stuck_article_seconds / 4),
+            },
+            "dispatch-due-webhooks": {
+                "task": "webhooks.dispatch_due",
+                "schedule": 10.0,
             },
         },
         timezone="UTC",

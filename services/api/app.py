@@ -8,6 +8,7 @@ from services.auth.endpoints import router as keys_router
 from services.eventstore.endpoints import router as events_router
 from services.logging import configure_logging
 from services.positions.endpoints import router as positions_router
+from services.webhooks.endpoints import router as webhooks_router
 
 
 def create_app() -> FastAPI:
@@ -25,6 +26,7 @@ def create_app() -> FastAPI:
         positions_router,
         events_router,
         keys_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app
