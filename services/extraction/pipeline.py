@@ -231,6 +231,8 @@ class RulesExtractor:
                 # "If troops go, they should ...": the main clause sets the terms for the topic.
                 return "conditional", requirements, False
             return polar, [], True
+        if any(self._requirements_of(c, sent) for c in conditions):
+            return polar, [], True  # a term set for something else is a demand of its own
         governing = [c for c in conditions if not c.governs or cue.head.i in c.governs]
         if not governing:
             return polar, [], False
@@ -267,7 +269,7 @@ class RulesExtractor:
         return _parts(sent, indices)
 
     def _declines_own_part(self, cue: Cue, holder: Mention) -> bool:
-        words = {t.lower_ for t in cue.span} | {c.lower_ for c in cue.head.children}
+        words = {t.lower_ for t in cue.span} | {c.lower_ for t in cue.span for c in t.children}
         own = self._actor_words.get(holder.actor or "", set())
         return bool(words & self.compiled.words("own_markers")) or bool(words & own)
 
