@@ -144,6 +144,8 @@ class MentionIndex:
     def _is_venue(self, root: Token) -> bool:
         """A place named as where something happens rather than as who does it."""
         lex = self.compiled
+        if root.is_upper and len(root.text) > 2:
+            return True  # a dateline ("KYIV, March 3 -") says where the story was filed
         if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
             # "For Kyiv, the stakes are high" still speaks of the government.
             return not (

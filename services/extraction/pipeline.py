@@ -186,7 +186,8 @@ class RulesExtractor:
         precondition = next(
             (c for c in conditions if c.kind == "precondition" and cue.head.i in c.governs), None
         )
-        reading = self._read(sent, cue, mentions, flips, year, allow_temporal=precondition is not None)
+        marker_tokens = {i for c in conditions for i in range(c.marker.start, c.marker.end)}
+        reading = self._read(sent, cue, mentions, flips, year, precondition is not None, marker_tokens)
         if reading.skip is not None:
             return []
         negative = reading.negative != cue.reversed
@@ -269,7 +270,10 @@ class RulesExtractor:
         return _parts(sent, indices)
 
     def _declines_own_part(self, cue: Cue, holder: Mention) -> bool:
-        words = {t.lower_ for t in cue.span} | {c.lower_ for t in cue.span for c in t.children}
+        modifiers = {"amod", "poss", "compound", "det", "nmod"}
+        words = {t.lower_ for t in cue.span} | {
+            c.lower_ for t in cue.span for c in t.children if c.dep_ in modifiers
+        }
         own = self._actor_words.get(holder.actor or "", set())
         return bool(words & self.compiled.words("own_markers")) or bool(words & own)
 
@@ -283,7 +287,9 @@ class RulesExtractor:
         flips: list[tuple[int, int]],
         year: int,
         allow_temporal: bool,
+        marker_tokens: set[int] | None = None,
     ) -> Reading:
+        marker_tokens = marker_tokens or set()
         lex = self.compiled
         in_cue = set(range(cue.span.start, cue.span.end))
         path: list[Token] = [cue.head]
@@ -292,7 +298,7 @@ class RulesExtractor:
             token = token.head
             path.append(token)
 
-        skip = self._skip_reason(path, in_cue, allow_temporal)
+        skip = self._skip_reason(path, in_cue, allow_temporal, marker_tokens)
         first: tuple[int, list[Mention]] | None = None
         outer: tuple[int, list[Mention]] | None = None
         blocked = False
@@ -506,16 +512,20 @@ class RulesExtractor:
                 return True
         return False
 
-    def _skip_reason(self, path: list[Token], in_cue: set[int], allow_temporal: bool) -> str | None:
+    def _skip_reason(
+        self, path: list[Token], in_cue: set[int], allow_temporal: bool, marker_tokens: set[int]
+    ) -> str | None:
         lex = self.compiled
         for position, node in enumerate(path):
             lemma = node.lemma_.lower()
+            below = path[position - 1] if position else None
             if lemma in lex.words("question_words") or any(
                 c.dep_ == "mark" and c.lower_ in lex.words("question_words") for c in node.children
             ):
                 return "question"
-            if lemma in lex.words("non_stance_verbs"):
-                return "accusation"
+            sibling = below is not None and below.dep_ == "conj" and below.pos_ in {"VERB", "AUX"}
+            if lemma in lex.words("non_stance_verbs") and not sibling:
+                return "accusation"  # "accused X of stalling, but said ...": the saying stands
             if node.i in in_cue or position == 0:
                 continue
             if (
@@ -525,7 +535,8 @@ class RulesExtractor:
             ):
                 return "circumstance"
             if node.pos_ in {"VERB", "AUX"} and any(
-                c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") for c in node.children
+                c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") and c.i not in marker_tokens
+                for c in node.children
             ):
                 return "reason"
             auxiliaries = {c.lower_ for c in node.children if c.dep_ in {"aux", "auxpass"}}
