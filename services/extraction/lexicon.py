@@ -114,7 +114,8 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "history_markers",
             "own_markers",
             "reason_markers",
-            "anaphors",
+            "anaphoric_nouns",
+            "anaphoric_determiners",
             "person_pronouns",
             "organisation_pronouns",
         )

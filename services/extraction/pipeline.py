@@ -123,7 +123,28 @@ class RulesExtractor:
         by_sentence: dict[int, list[Cue]] = {}
         for cue in cues:
             by_sentence.setdefault(cue.span.sent.start, []).append(cue)
+        self._add_anaphoric_cues(doc, by_sentence)
         return by_sentence
+
+    def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]]) -> None:
+        """"Merz backed the idea": a definite plan or idea is the one the previous sentence named."""
+        nouns = self.compiled.words("anaphoric_nouns")
+        determiners = self.compiled.words("anaphoric_determiners")
+        weak = self.compiled.weak_topics
+        previous_topics: set[str] = set()
+        for sent in doc.sents:
+            cues = by_sentence.get(sent.start, [])
+            strong = {c.topic for c in cues if c.topic not in weak}
+            if not strong and len(previous_topics) == 1:
+                (topic,) = previous_topics
+                for token in sent:
+                    if (
+                        token.lemma_.lower() in nouns
+                        and token.dep_ in {"dobj", "nsubjpass"}
+                        and any(c.dep_ == "det" and c.lower_ in determiners for c in token.children)
+                    ):
+                        by_sentence.setdefault(sent.start, []).append(Cue(topic, doc[token.i : token.i + 1]))
+            previous_topics = strong
 
     def _is_contact(self, token: Token, mentions: MentionIndex) -> bool:
         """A leader meeting, calling or inviting a person who speaks for another actor."""

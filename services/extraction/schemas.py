@@ -113,7 +113,9 @@ class Lexicon(_PackModel):
     history_markers: list[str] = Field(default_factory=list)
     own_markers: list[str] = Field(default_factory=list)
     reason_markers: list[str] = Field(default_factory=list)
-    anaphors: list[str] = Field(default_factory=list)
+    # "backed the idea": a definite noun that takes the topic of the sentence before.
+    anaphoric_nouns: list[str] = Field(default_factory=list)
+    anaphoric_determiners: list[str] = Field(default_factory=list)
     person_pronouns: list[str]
     organisation_pronouns: list[str]
 
