@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -54,7 +55,10 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
     demonyms: dict[str, str] = {}
     person_titles: dict[str, list[tuple[str, str]]] = {}
     for actor in pack.actors:
-        add_actor_phrases(f"A:{actor.id}", ActorRef(actor.id), [actor.name, *actor.aliases, *actor.roles])
+        # A role that names a person is matched as that person, so the speaker is kept.
+        personal = {r.lower() for p in actor.persons for r in [p.name, *p.aliases, *p.roles]}
+        phrases = [a for a in [actor.name, *actor.aliases, *actor.roles] if a.lower() not in personal]
+        add_actor_phrases(f"A:{actor.id}", ActorRef(actor.id), phrases)
         add_actor_phrases(f"P:{actor.id}", ActorRef(actor.id, is_place=True), actor.capitals)
         for demonym in actor.demonyms:
             demonyms[demonym.lower()] = actor.id
@@ -145,6 +149,9 @@ def cue_pattern(cue: str, nlp: Language) -> list[dict[str, object]]:
     for word in cue.split():
         if word == "~":
             pattern.append({"IS_SENT_START": False, "OP": f"{{0,{GAP_WORDS}}}"})
+        elif "|" in word and "*" in word:
+            options = "|".join(re.escape(w[:-1]) if w.endswith("*") else re.escape(w) + "$" for w in word.split("|"))
+            pattern.append({"LOWER": {"REGEX": f"^(?:{options.lower()})"}})
         elif "|" in word:
             pattern.append({"LOWER": {"IN": [w.lower() for w in word.split("|")]}})
         elif word.endswith("*"):

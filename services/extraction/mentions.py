@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
-from spacy.util import filter_spans
 
 from services.extraction.lexicon import CompiledPack
 
@@ -51,7 +50,7 @@ class MentionIndex:
             if ent.label_ == "PERSON":
                 spans.append(Span(doc, ent.start, ent.end, label="STRANGER"))
         raw: list[Mention] = []
-        for span in filter_spans(spans):
+        for span in _longest_spans(spans, doc):
             if span.label_ == "STRANGER":
                 raw.append(Mention(span.start, span.end, None, None, "stranger"))
                 continue
@@ -185,6 +184,23 @@ class MentionIndex:
             if mention not in unique:
                 unique.append(mention)
         return unique
+
+
+def _longest_spans(spans: list[Span], doc: Doc) -> list[Span]:
+    """Non-overlapping spans, longest first; on a tie a known person beats an organisation or a stranger."""
+
+    def rank(span: Span) -> tuple[int, int, int]:
+        label = span.label_
+        personal = 0 if label.startswith("N:") else 1 if label.startswith(("A:", "P:")) else 2
+        return (-len(span), personal, span.start)
+
+    chosen: list[Span] = []
+    taken: set[int] = set()
+    for span in sorted(spans, key=rank):
+        if taken.isdisjoint(range(span.start, span.end)):
+            chosen.append(span)
+            taken.update(range(span.start, span.end))
+    return sorted(chosen, key=lambda s: s.start)
 
 
 def _is_subject(token: Token) -> bool:

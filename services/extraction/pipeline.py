@@ -24,6 +24,7 @@ PREDICATE_POS = frozenset({"VERB", "AUX", "ADJ"})
 YEAR = re.compile(r"^(19|20)\d\d$")
 DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decades"})
 BATCH_SIZE = 32
+CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
 
 BASE_CONFIDENCE = 0.75
@@ -42,7 +43,11 @@ class Cue:
 
     @property
     def head(self) -> Token:
-        return self.span.root
+        root = self.span.root
+        if root.pos_ in CONTENT_POS:
+            return root
+        # "aid to Ukraine" parsed with "to Ukraine" hanging elsewhere: the noun is the cue.
+        return next((t for t in self.span if t.pos_ in CONTENT_POS), root)
 
 
 @dataclass

@@ -1,0 +1,203 @@
+"""One behaviour per test, on sentences written for these tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.extraction.schemas import Claim
+
+Triples = Callable[[str], set[tuple[str, str, str]]]
+Claims = Callable[[str], list[Claim]]
+
+
+def _one(claims: list[Claim], actor: str, topic: str) -> Claim:
+    found = [c for c in claims if c.actor == actor and c.topic == topic]
+    assert len(found) == 1, claims
+    return found[0]
+
+
+# -- places: governments, not venues --------------------------------------------------------
+
+
+def test_a_capital_as_subject_speaks_for_its_government(triples_of: Triples) -> None:
+    triples = triples_of("London rejected any ceasefire that would leave Russian troops in place.")
+    assert ("united-kingdom", "ceasefire", "oppose") in triples
+
+
+def test_a_capital_as_venue_is_not_an_actor(triples_of: Triples) -> None:
+    triples = triples_of("Defence chiefs met in London on Monday to draw up plans for a peacekeeping force.")
+    assert not any(actor == "united-kingdom" for actor, _, _ in triples)
+
+
+def test_a_dateline_is_not_an_actor(triples_of: Triples) -> None:
+    triples = triples_of("PARIS, May 2 - Turkish officials said Ankara backed a ceasefire.")
+    assert triples == {("turkey", "ceasefire", "support")}
+
+
+# -- negation and refusal -------------------------------------------------------------------
+
+
+def test_negation_flips_support(triples_of: Triples) -> None:
+    assert triples_of("Berlin will not back new sanctions on Russia.") == {("germany", "sanctions-on-russia", "oppose")}
+
+
+def test_ruling_out_is_opposition(triples_of: Triples) -> None:
+    triples = triples_of("Viktor Orban ruled out any further military aid for Ukraine.")
+    assert triples == {("hungary", "military-aid-to-ukraine", "oppose")}
+
+
+def test_not_ruling_out_is_support(triples_of: Triples) -> None:
+    triples = triples_of("Mark Rutte did not rule out new talks with Moscow.")
+    assert ("nato", "peace-talks", "support") in triples
+
+
+def test_pausing_aid_opposes_it_and_lifting_the_pause_supports_it(triples_of: Triples) -> None:
+    assert ("united-states", "military-aid-to-ukraine", "oppose") in triples_of(
+        "Washington has paused military aid to Ukraine."
+    )
+    assert ("united-states", "military-aid-to-ukraine", "support") in triples_of(
+        "Washington has lifted its pause on military aid to Ukraine."
+    )
+
+
+# -- conditions -----------------------------------------------------------------------------
+
+
+def test_only_if_makes_a_conditional_stance_and_the_demand_a_position(claims_of: Claims) -> None:
+    claims = claims_of("The Kremlin will accept a truce only if Kyiv withdraws its troops from the four regions.")
+    truce = _one(claims, "russia", "ceasefire")
+    assert truce.stance == "conditional"
+    assert any("withdraws" in c for c in truce.conditions)
+    assert _one(claims, "russia", "territorial-concessions").stance == "support"
+
+
+def test_provided_that_states_a_condition(claims_of: Claims) -> None:
+    claims = claims_of("Warsaw is ready to send more weapons to Ukraine, provided that Washington shares the cost.")
+    aid = _one(claims, "poland", "military-aid-to-ukraine")
+    assert aid.stance == "conditional"
+    assert aid.conditions == ["Washington shares the cost"]
+
+
+def test_must_before_turns_the_demands_into_conditions(claims_of: Claims) -> None:
+    claims = claims_of("Wang Yi said the West must lift its sanctions before any truce can begin.")
+    truce = _one(claims, "china", "ceasefire")
+    assert truce.stance == "conditional"
+    assert any("lift its sanctions" in c for c in truce.conditions)
+    assert _one(claims, "china", "sanctions-on-russia").stance == "oppose"
+
+
+def test_a_temporal_once_elsewhere_in_the_sentence_is_not_a_condition(triples_of: Triples) -> None:
+    triples = triples_of("Helsinki backs a ceasefire, and fears Russia will attack again once sanctions are eased.")
+    assert ("finland", "ceasefire", "support") in triples
+
+
+def test_a_force_planned_after_a_peace_deal_is_support(triples_of: Triples) -> None:
+    triples = triples_of("Britain will send troops to Ukraine after a peace deal is signed.")
+    assert triples == {("united-kingdom", "peacekeeping-force", "support")}
+
+
+def test_declining_to_send_ones_own_soldiers_is_not_opposition(triples_of: Triples) -> None:
+    assert triples_of("Donald Tusk said Poland would not send its own soldiers to Ukraine.") == set()
+
+
+# -- who is speaking ------------------------------------------------------------------------
+
+
+def test_a_pronoun_takes_the_last_person_named(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Olaf Scholz spoke to reporters on Monday. He said Germany would keep supplying weapons to Ukraine."
+    )
+    aid = _one(claims, "germany", "military-aid-to-ukraine")
+    assert aid.stance == "support"
+    assert aid.speaker == "Olaf Scholz"
+
+
+def test_a_role_names_the_actor_and_the_person(claims_of: Claims) -> None:
+    claims = claims_of("The Kremlin spokesman said Moscow opposed any deployment of Western troops in Ukraine.")
+    force = _one(claims, "russia", "peacekeeping-force")
+    assert (force.stance, force.speaker) == ("oppose", "Dmitry Peskov")
+
+
+def test_a_possessive_title_names_the_actor(claims_of: Claims) -> None:
+    claims = claims_of("Ukraine's top diplomat called for tougher sanctions on Russian oil.")
+    assert _one(claims, "ukraine", "sanctions-on-russia").stance == "support"
+
+
+def test_the_passive_agent_is_the_holder(claims_of: Claims) -> None:
+    claims = claims_of("The plan for a ceasefire was rejected by the Russian foreign minister.")
+    truce = _one(claims, "russia", "ceasefire")
+    assert (truce.stance, truce.speaker) == ("oppose", "Sergei Lavrov")
+
+
+def test_reported_speech_belongs_to_the_speaker(triples_of: Triples) -> None:
+    triples = triples_of("Marco Rubio said Ukraine had accepted a ceasefire and that Russia should now do the same.")
+    assert ("united-states", "ceasefire", "support") in triples
+
+
+def test_according_to_names_the_speaker(triples_of: Triples) -> None:
+    triples = triples_of("New sanctions on Russian banks are being prepared, according to EU officials.")
+    assert ("european-union", "sanctions-on-russia", "support") in triples
+
+
+def test_an_accusation_is_not_a_stance(triples_of: Triples) -> None:
+    assert triples_of("Keir Starmer accused Vladimir Putin of stalling the ceasefire talks.") == set()
+
+
+# -- hedges, history and questions ----------------------------------------------------------
+
+
+def test_a_hedge_lowers_confidence(claims_of: Claims) -> None:
+    direct = _one(claims_of("Vladimir Putin rejected the ceasefire."), "russia", "ceasefire")
+    hedged = _one(claims_of("Vladimir Putin is expected to reject the ceasefire."), "russia", "ceasefire")
+    assert hedged.stance == direct.stance == "oppose"
+    assert hedged.confidence < direct.confidence
+
+
+def test_history_is_not_a_current_stance(triples_of: Triples) -> None:
+    assert triples_of("In 2022 Moscow demanded a cap on the size of Ukraine's army.") == set()
+    assert triples_of("Moscow demanded a cap on the size of Ukraine's army.") == {
+        ("russia", "ukraine-army-limits", "support")
+    }
+
+
+def test_a_question_is_not_a_stance(triples_of: Triples) -> None:
+    assert triples_of("Will Budapest block the next package of sanctions?") == set()
+
+
+def test_an_embedded_question_is_not_a_stance(triples_of: Triples) -> None:
+    assert triples_of("Reporters asked whether Italy would send troops to Ukraine.") == set()
+
+
+# -- claims ---------------------------------------------------------------------------------
+
+
+def test_repeated_mentions_merge_into_one_claim(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Volodymyr Zelensky said Ukraine backed a full ceasefire. "
+        "Later he repeated that Kyiv supported a ceasefire on all fronts."
+    )
+    truces = [c for c in claims if (c.actor, c.topic) == ("ukraine", "ceasefire")]
+    assert len(truces) == 1
+    assert truces[0].stance == "support"
+
+
+def test_quotes_are_verbatim_with_offsets(claims_of: Claims) -> None:
+    body = (
+        "KYIV, June 1 -\n\n  Andrii Sybiha said  Ukraine would never accept a ceasefire that froze the front.\n"
+        "Emmanuel Macron, for his part, called for more air defence for Ukraine.  "
+    )
+    claims = claims_of(body)
+    assert claims
+    for claim in claims:
+        assert body[claim.start : claim.end] == claim.quote
+        assert claim.quote == claim.quote.strip()
+        assert 0.0 <= claim.confidence <= 1.0
+        assert claim.summary
+
+
+def test_extract_many_matches_extract(extractor) -> None:
+    from services.extraction.schemas import ArticleText
+
+    texts = ["Rome backs new sanctions on Russia.", "Ankara offered to host peace talks."]
+    articles = [ArticleText(body=t) for t in texts]
+    assert extractor.extract_many(articles) == [extractor.extract(a) for a in articles]
