@@ -2,8 +2,8 @@
 
 Three shapes are recognised:
   * a marker that opens a clause or phrase ("only if", "provided that", "once", "only with");
-  * a demand made before something may happen ("X must do A and B before a truce");
-  * "only" on a verb ("a truce can only be part of a wider settlement").
+  * a demand made before something may happen ("X must do A and B before a vote");
+  * "only" on a verb ("a pause can only be part of a wider settlement").
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _governed(marker: Span) -> set[int]:
 
 
 def _is_date(rest: Span) -> bool:
-    """ "before 2014" dates something; "before a truce" sets an order of events."""
+    """ "before 2014" dates something; "before a vote" sets an order of events."""
     return len(rest) > 0 and (rest[0].like_num or rest[0].ent_type_ in {"DATE", "TIME"})
 
 
@@ -206,7 +206,7 @@ def _join(tokens: list[Token]) -> str:
 
 
 def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
-    """ "Ukraine must give up A and B before a truce": A and B are the conditions of the truce."""
+    """ "X must give up A and B before a vote": A and B are the conditions of the vote."""
     doc = sent.doc
     verb = deontic.head if deontic.dep_ == "aux" else deontic
     subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)

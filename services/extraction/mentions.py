@@ -146,7 +146,7 @@ class MentionIndex:
         if root.is_upper and len(root.text) > 2:
             return True  # a dateline ("KYIV, March 3 -") says where the story was filed
         if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
-            # "For Kyiv, the stakes are high" still speaks of the government.
+            # "For Strelsau, the stakes are high" still speaks of the government.
             return not (
                 root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == root.sent.start
             )
@@ -162,7 +162,7 @@ class MentionIndex:
         return self.by_token.get(token.i)
 
     def in_noun_phrase(self, head: Token, depth: int = 3) -> list[Mention]:
-        """Actors a noun phrase names, nearest to its head first ("Kremlin aide Yuri Ushakov")."""
+        """Actors a noun phrase names, nearest to its head first ("palace aide Rudolf Rassendyll")."""
         found: list[Mention] = []
         own = self.at(head)
         if own is not None:
@@ -172,7 +172,7 @@ class MentionIndex:
         owners = self.compiled.words("agent_nouns") | self.compiled.words("support_nouns")
         for child in sorted(head.children, key=lambda c: (c.dep_ != "appos", abs(c.i - head.i))):
             if child.dep_ == "poss" and own is None and head.lemma_.lower() not in owners:
-                continue  # "the alliance's clause" is a thing, not the alliance speaking
+                continue  # "the treaty's clause" is a thing, not a speaker
             if child.dep_ in NP_LINKS:
                 found.extend(self.in_noun_phrase(child, depth - 1))
             elif child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:

@@ -46,7 +46,7 @@ class Cue:
         root = self.span.root
         if root.pos_ in CONTENT_POS:
             return root
-        # "aid to Ukraine" parsed with "to Ukraine" hanging elsewhere: the noun is the cue.
+        # "aid to X" parsed with "to X" hanging elsewhere: the noun is the cue.
         return next((t for t in self.span if t.pos_ in CONTENT_POS), root)
 
 
@@ -60,7 +60,7 @@ class Reading:
     hedged: bool
     skip: str | None = None
     indirect: bool = False
-    nominal: list[tuple[Mention, bool]] = field(default_factory=list)  # ("the American proposal", negative)
+    nominal: list[tuple[Mention, bool]] = field(default_factory=list)  # ("the Ruritanian proposal", negative)
 
 
 @dataclass
@@ -132,7 +132,7 @@ class RulesExtractor:
         return by_sentence
 
     def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]]) -> None:
-        """"Merz backed the idea": a definite plan or idea is the one the previous sentence named."""
+        """"The chancellor backed the idea": a definite plan or idea is the one the previous sentence named."""
         nouns = self.compiled.words("anaphoric_nouns")
         determiners = self.compiled.words("anaphoric_determiners")
         weak = self.compiled.weak_topics
@@ -233,7 +233,7 @@ class RulesExtractor:
             confidence *= DEMAND_FACTOR
         for mention in _one_per_actor(reading.holders):
             if stance == "oppose" and self._declines_own_part(cue, mention):
-                continue  # not sending one's own troops is no stance on the force itself
+                continue  # not sending one's own soldiers is no stance on the force itself
             bonus = NAMED_SPEAKER_BONUS if mention.person is not None else 0.0
             claims.append(self._raw(mention, cue, stance, parts, sent, confidence + bonus))
         return claims
@@ -255,7 +255,7 @@ class RulesExtractor:
             condition = containing[0]
             requirements = self._requirements_of(condition, sent)
             if requirements:
-                # "If troops go, they should ...": the main clause sets the terms for the topic.
+                # "If X happens, it should ...": the main clause sets the terms for the topic.
                 return "conditional", requirements, False
             return polar, [], True
         if any(self._requirements_of(c, sent) for c in conditions):
@@ -339,7 +339,7 @@ class RulesExtractor:
                     nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
             agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
             if agents and self._opens_condition(node):
-                agents = []  # "if the US stopped ...": the speaker sets the terms, the US does not
+                agents = []  # "if X stopped ...": the speaker sets the terms, X does not
             if agents:
                 if first is None:
                     first = (position, agents)
@@ -356,7 +356,7 @@ class RulesExtractor:
         holder_position = None
         indirect = False
         if outer is None and first is not None and self._is_demand_on(path[first[0]]):
-            # "Moscow must now agree to a truce, he said": the demand is the speaker's position.
+            # "X must now agree to a pause, he said": the demand is the speaker's position.
             speakers = self._fallback_holders(sent, mentions)
             if speakers:
                 outer = (len(path) - 1, speakers)
@@ -395,7 +395,7 @@ class RulesExtractor:
             return not is_first_agent_verb
         if node.dep_ in SPEECH_LINKS:
             return True
-        # "used the money to let Ukraine buy arms": a purpose clause is the subject's own plan.
+        # "used the money to let X buy arms": a purpose clause is the subject's own plan.
         return node.dep_ == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in node.children)
 
     def _agents(self, node: Token, below: Token | None, mentions: MentionIndex) -> tuple[list[Mention], bool]:
@@ -413,7 +413,7 @@ class RulesExtractor:
                     if found:
                         return found, False
             if below is not None and below.dep_ == "xcomp":
-                # "Putin is expected to oppose": the subject is the one opposing, as others see it.
+                # "X is expected to oppose": the subject is the one opposing, as others see it.
                 found = [m for c in children if c.dep_ == "nsubjpass" for m in mentions.in_noun_phrase(c)]
                 return found, bool(found)
             return [], False
@@ -596,7 +596,7 @@ class RulesExtractor:
     def _attach_to_previous(
         self, sent: Span, conditions: list[Condition], mentions: MentionIndex, previous: list[RawClaim]
     ) -> list[RawClaim]:
-        """ "Both could start at once if Russia does the same": terms for what was just proposed."""
+        """ "Both could start at once if X does the same": terms for what was just proposed."""
         holders = self._sentence_holders(sent, mentions)
         actors = {m.actor for m in holders}
         parts = [p for c in conditions if c.kind != "precondition" for p in c.parts]

@@ -46,7 +46,7 @@ class PersonDef(_PackModel):
 
     name: str
     aliases: list[str] = Field(default_factory=list)
-    # Role phrases that name this very person ("the Kremlin spokesman").
+    # Role phrases that name this very person ("the palace spokesman").
     roles: list[str] = Field(default_factory=list)
     # Bare titles that "the <title>" may refer back to ("president", "chancellor").
     titles: list[str] = Field(default_factory=list)
@@ -56,11 +56,11 @@ class ActorDef(_PackModel):
     id: str
     name: str
     aliases: list[str] = Field(default_factory=list)
-    # Adjectives that make an actor of an official noun: "Russian" in "the Russian side".
+    # Adjectives that make an actor of an official noun: "Ruritanian" in "the Ruritanian side".
     demonyms: list[str] = Field(default_factory=list)
-    # Places that stand for the government as subjects ("Kyiv rejected") but not as venues.
+    # Places that stand for the government as subjects ("Strelsau rejected") but not as venues.
     capitals: list[str] = Field(default_factory=list)
-    # Role phrases that name the actor without a fixed person ("Ukraine's top diplomat").
+    # Role phrases that name the actor without a fixed person ("Ruritania's top diplomat").
     roles: list[str] = Field(default_factory=list)
     persons: list[PersonDef] = Field(default_factory=list)
 
