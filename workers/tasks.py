@@ -3,10 +3,10 @@
 import uuid
 
 from celery import Task
-from services.extraction.service import get_extractor
 
 from services.articles import service as articles
 from services.db import session_scope
+from services.extraction.service import get_extractor
 from services.logging import get_logger
 from services.positions import projector
 from services.settings import get_settings
