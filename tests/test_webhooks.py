@@ -104,7 +104,7 @@ async def test_two_articles_moving_russia_on_the_ceasefire_send_one_verified_opp
     assert (moved["actor"], moved["topic"]) == ("russia", "ceasefire")
     assert (moved["previous"]["stance"], moved["current"]["stance"]) == ("oppose", "conditional")
     assert moved["current"]["conditions"] == ["Ukraine renounces NATO"]
-    assert moved["evidence"]["quote"] == "If Kyiv drops NATO."
+    assert moved["evidence"]["quote"] == "Only if Kyiv drops NATO."
     assert moved["event_position"] > created["event_position"]
     assert moved["occurred_at"] == (T0 + timedelta(days=1)).isoformat()
     rows = deliveries(subscription["id"])
