@@ -243,3 +243,29 @@ def test_the_outbox_writes_one_row_per_matching_enabled_subscription_and_never_t
     assert sorted((s, p) for s, p in rows) == sorted(
         [(everything.id, 11), (everything.id, 12), (ukraine.id, 12)]
     )
+
+
+def test_a_hostname_is_connected_to_at_its_checked_address_with_the_host_header_kept(receiver: Receiver):
+    named = LOOPBACK.model_copy(update={"webhook_allowed_hosts": ["localhost"]})
+    subscription = make_subscription(f"http://localhost:{receiver.port()}/hooks", settings=named)
+    receiver.secrets.append(subscription.secret)
+    delivery_id = make_delivery(subscription)
+    assert attempt(delivery_id, named) == "delivered"
+    (request,) = receiver.received
+    assert request.headers["host"] == f"localhost:{receiver.port()}" and request.verified
+    assert request.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a.example.com/\x00",
+        "http://%31%32%37.0.0.1/",
+        "http://a b/",
+        "http://127.0.0.1./",
+        "http://0x7f000001/",
+    ],
+)
+def test_disguised_and_malformed_urls_are_refused(url: str):
+    with pytest.raises(ssrf.UnsafeUrl):
+        ssrf.check_url(url, [])

@@ -38,6 +38,7 @@ class Response:
     error: str | None
     body: str | None
     retry_after: float | None = None
+    connect_failed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -63,15 +64,30 @@ def parse_retry_after(value: str | None, at: float) -> float | None:
 
 
 def post(target: ssrf.Target, body: bytes, headers: dict[str, str], timeout: float) -> Response:
-    """POST to the address that passed the SSRF check, never following redirects."""
+    """POST to an address that passed the SSRF check, never following redirects.
+
+    The addresses are tried in resolver order until one accepts the connection, as a browser
+    would, but only those that were checked.
+    """
+    response = Response(None, None, "no address to connect to", None)
+    for address in target.addresses:
+        response = _post_to(target, address, body, headers, timeout)
+        if not response.connect_failed:
+            return response
+    return response
+
+
+def _post_to(
+    target: ssrf.Target, address: ssrf.IPAddress, body: bytes, headers: dict[str, str], timeout: float
+) -> Response:
     url = httpx.URL(target.url)
     # The connection goes to the checked address; the Host header and TLS name stay the URL's.
-    default_port = 443 if target.scheme == "https" else 80
-    host_header = target.hostname if target.port == default_port else f"{target.hostname}:{target.port}"
-    if ":" in target.hostname:
-        host_header = f"[{target.hostname}]" + ("" if target.port == default_port else f":{target.port}")
-    pinned = url.copy_with(host=str(target.address))
-    extensions = {"sni_hostname": target.hostname} if target.scheme == "https" else {}
+    host = url.raw_host.decode("ascii")  # IDNA-encoded, as it goes on the wire
+    host_header = f"[{host}]" if ":" in host else host
+    if url.port is not None:  # httpx leaves the port out when it is the scheme's default
+        host_header += f":{url.port}"
+    pinned = url.copy_with(host=str(address))
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
     request_headers = {
         **headers,
         "host": host_header,
@@ -99,6 +115,9 @@ def post(target: ssrf.Target, body: bytes, headers: dict[str, str], timeout: flo
     except httpx.TimeoutException as exc:
         latency_ms = (time.perf_counter() - started) * 1000
         return Response(None, latency_ms, f"timeout after {timeout:g}s ({type(exc).__name__})", None)
+    except httpx.ConnectError as exc:
+        latency_ms = (time.perf_counter() - started) * 1000
+        return Response(None, latency_ms, f"cannot connect to {address}: {exc}", None, connect_failed=True)
     except httpx.HTTPError as exc:
         latency_ms = (time.perf_counter() - started) * 1000
         return Response(None, latency_ms, f"{type(exc).__name__}: {exc}", None)
@@ -149,8 +168,7 @@ def attempt(session: Session, delivery_id: uuid.UUID, settings: Settings) -> Out
 def _send(delivery: WebhookDelivery, subscription: WebhookSubscription, settings: Settings) -> Response:
     try:
         target = ssrf.resolve(subscription.url, settings.webhook_allowed_hosts)
-    except ssrf.UnsafeUrl as exc:
-        metrics.ATTEMPTS.labels("refused").inc()
+    except ssrf.UnsafeUrl as exc:  # recorded as a failed attempt; nothing was connected to
         return Response(None, None, str(exc), None)
     body = request_body(delivery)
     timestamp = int(time.time())

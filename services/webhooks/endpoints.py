@@ -212,7 +212,7 @@ def list_deliveries(
 ) -> DeliveryPage:
     _require(session, subscription_id)
     key = decode_cursor(cursor, 1)
-    if key is not None and not isinstance(key[0], int):
+    if key is not None and not (isinstance(key[0], int) and 0 <= key[0] < 2**63):
         raise Problem(400, "The cursor is not one this API issued; pass `next_cursor` unchanged.")
     deliveries = service.list_deliveries(session, subscription_id, status, key[0] if key else None, limit)
     next_cursor = encode_cursor(deliveries[-1].sequence) if len(deliveries) == limit else None

@@ -21,7 +21,7 @@ DELIVERIES = Counter(
 )
 ATTEMPTS = Counter(
     "stance_webhook_attempts",
-    "Webhook delivery attempts, by result (success, retry, failed, gone, refused).",
+    "Webhook delivery attempts, by result (success, retry, failed, gone).",
     ["result"],
 )
 ATTEMPT_LATENCY = Histogram(

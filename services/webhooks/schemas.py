@@ -2,9 +2,9 @@
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 POSITION_CHANGED = "position.changed"
 PING = "ping"
@@ -12,15 +12,24 @@ EventType = Literal["position.changed"]
 DeliveryStatus = Literal["pending", "retrying", "delivered", "failed"]
 
 
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+CleanText = Annotated[str, AfterValidator(_no_nul)]
+
+
 class SubscriptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2000, description="http(s) endpoint that receives the events.")
-    description: str | None = Field(default=None, max_length=500)
-    actors: list[str] = Field(
+    description: CleanText | None = Field(default=None, max_length=500)
+    actors: list[CleanText] = Field(
         default_factory=list, max_length=200, description="Actor ids; empty = every actor."
     )
-    topics: list[str] = Field(
+    topics: list[CleanText] = Field(
         default_factory=list, max_length=200, description="Topic ids; empty = every topic."
     )
     event_types: list[EventType] = Field(
@@ -32,9 +41,9 @@ class SubscriptionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
-    description: str | None = Field(default=None, max_length=500)
-    actors: list[str] | None = Field(default=None, max_length=200)
-    topics: list[str] | None = Field(default=None, max_length=200)
+    description: CleanText | None = Field(default=None, max_length=500)
+    actors: list[CleanText] | None = Field(default=None, max_length=200)
+    topics: list[CleanText] | None = Field(default=None, max_length=200)
     event_types: list[EventType] | None = Field(default=None, max_length=10)
     enabled: bool | None = Field(default=None, description="`true` re-enables a disabled subscription.")
 

@@ -27,13 +27,17 @@ class UnsafeUrl(ValueError):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a webhook request goes: the URL as given and the checked address to connect to."""
+    """Where a webhook request goes: the URL as given and the checked addresses to connect to."""
 
     url: str
     scheme: str
     hostname: str
     port: int
-    address: IPAddress
+    addresses: tuple[IPAddress, ...]
+
+    @property
+    def address(self) -> IPAddress:
+        return self.addresses[0]
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def _literal_address(host: str) -> IPAddress | None:
         pass
     try:
         return ipaddress.IPv4Address(socket.inet_aton(host))
-    except OSError:
+    except (OSError, UnicodeError):
         return None
 
 
@@ -107,6 +111,8 @@ def _how_to_allow(host: str) -> str:
 
 def split_url(url: str) -> tuple[str, str, int]:
     """(scheme, hostname, port) of an http(s) URL; raises UnsafeUrl for anything else."""
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url.strip()):
+        raise UnsafeUrl("The webhook URL contains whitespace or control characters; percent-encode them.")
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -117,6 +123,8 @@ def split_url(url: str) -> tuple[str, str, int]:
         raise UnsafeUrl(f"The webhook URL must start with http:// or https://, not {scheme or 'nothing'!r}.")
     if not parts.hostname:
         raise UnsafeUrl(f"The webhook URL {url!r} has no host; give one, e.g. https://example.com/hooks.")
+    if "%" in parts.hostname and not parts.hostname.startswith("fe80"):
+        raise UnsafeUrl("The webhook URL's host is percent-encoded; write it out plainly.")
     if parts.username or parts.password:
         raise UnsafeUrl(
             "The webhook URL may not carry credentials (user:password@); authenticate by signature."
@@ -133,7 +141,7 @@ def check_url(url: str, allowed: Sequence[str]) -> None:
     name = _normalise_host(host)
     if name in LOCALHOST_NAMES or name.endswith(".localhost"):
         raise UnsafeUrl(f"The webhook URL points to {host!r}, a loopback name. {_how_to_allow(host)}")
-    address = _literal_address(host)
+    address = _literal_address(name)
     if address is None or allow.allows_address(address):
         return
     category = internal_category(address)
@@ -167,4 +175,4 @@ def resolve(url: str, allowed: Sequence[str]) -> Target:
                     f"Refused to connect: {host!r} resolves to {address}, a {category} address. "
                     + _how_to_allow(host)
                 )
-    return Target(url=url, scheme=scheme, hostname=host, port=port, address=addresses[0])
+    return Target(url=url, scheme=scheme, hostname=host, port=port, addresses=tuple(addresses))
