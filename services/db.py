@@ -45,6 +45,7 @@ def _run_after_commit(session: Session) -> None:
 def _drop_after_commit(session: Session, previous_transaction: SessionTransaction) -> None:
     if previous_transaction.parent is None:  # a savepoint rolling back keeps the outer work
         session.info.pop(AFTER_COMMIT_KEY, None)
+        session.info.pop("pending_task_messages", None)
 
 
 @contextmanager

@@ -104,13 +104,24 @@ def infra() -> dict[str, Any]:
 
 
 def truncate_all() -> None:
+    from sqlalchemy.exc import OperationalError
+
     from services.db import get_engine
     from services.models import Base
 
-    tables = [t.name for t in Base.metadata.sorted_tables]
-    with get_engine().begin() as connection:
-        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-        connection.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    # A worker still finishing the previous test's work can deadlock with TRUNCATE; try again.
+    for attempt in range(5):
+        try:
+            with get_engine().begin() as connection:
+                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+                connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture
