@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 POSITION_CHANGED = "position.changed"
 PING = "ping"
@@ -19,6 +19,7 @@ def _no_nul(value: str | None) -> str | None:
 
 
 CleanText = Annotated[str, AfterValidator(_no_nul)]
+DomainId = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
 
 
 class SubscriptionCreate(BaseModel):
@@ -26,10 +27,10 @@ class SubscriptionCreate(BaseModel):
 
     url: str = Field(min_length=1, max_length=2000, description="http(s) endpoint that receives the events.")
     description: CleanText | None = Field(default=None, max_length=500)
-    actors: list[CleanText] = Field(
+    actors: list[DomainId] = Field(
         default_factory=list, max_length=200, description="Actor ids; empty = every actor."
     )
-    topics: list[CleanText] = Field(
+    topics: list[DomainId] = Field(
         default_factory=list, max_length=200, description="Topic ids; empty = every topic."
     )
     event_types: list[EventType] = Field(
@@ -42,8 +43,8 @@ class SubscriptionUpdate(BaseModel):
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     description: CleanText | None = Field(default=None, max_length=500)
-    actors: list[CleanText] | None = Field(default=None, max_length=200)
-    topics: list[CleanText] | None = Field(default=None, max_length=200)
+    actors: list[DomainId] | None = Field(default=None, max_length=200)
+    topics: list[DomainId] | None = Field(default=None, max_length=200)
     event_types: list[EventType] | None = Field(default=None, max_length=10)
     enabled: bool | None = Field(default=None, description="`true` re-enables a disabled subscription.")
 
