@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import PhraseMatcher
 
 from services.extraction.schemas import DomainPack
 
+PREFIX_INDEX = 3
 GAP_WORDS = 4  # what "~" in a cue stands for
 
 
@@ -28,7 +28,7 @@ class CompiledPack:
     pack: DomainPack
     actor_matcher: PhraseMatcher
     actor_refs: dict[str, ActorRef]
-    topic_matcher: Matcher
+    topic_matcher: CueMatcher
     cue_topics: dict[str, tuple[str, bool]]  # match key -> (topic id, reversed)
     phrase_matcher: PhraseMatcher  # grammar phrases: condition markers, flip phrases
     demonyms: dict[str, str]  # lower-cased adjective -> actor id
@@ -72,14 +72,14 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             for title in person.titles:
                 person_titles.setdefault(title.lower(), []).append((person.name, actor.id))
 
-    topic_matcher = Matcher(nlp.vocab)
+    topic_matcher = CueMatcher()
     cue_topics: dict[str, tuple[str, bool]] = {}
     for topic in pack.topics:
         for reversed_, cues in ((False, topic.cues), (True, topic.reversed_cues)):
             for number, cue in enumerate(cues):
                 key = f"T:{topic.id}:{int(reversed_)}:{number}"
                 cue_topics[key] = (topic.id, reversed_)
-                topic_matcher.add(key, [cue_pattern(cue, nlp)])
+                topic_matcher.add(key, cue, nlp)
 
     phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     for label, phrases in (
@@ -143,20 +143,85 @@ def _plain(phrase: str) -> str:
     return phrase.replace(" - ", "-")
 
 
-def cue_pattern(cue: str, nlp: Language) -> list[dict[str, object]]:
-    """Turn the pack's small cue syntax into a token Matcher pattern."""
-    pattern: list[dict[str, object]] = []
-    for word in cue.split():
+@dataclass(frozen=True)
+class CueWord:
+    """One position of a cue: exact words and/or word prefixes; `gap` stands for any few words."""
+
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    gap: int = 0
+
+    def accepts(self, lower: str) -> bool:
+        return lower in self.exact or lower.startswith(self.prefixes)
+
+
+class CueMatcher:
+    """Matches the pack's cue syntax over lower-cased tokens.
+
+    spaCy's Matcher evaluates every REGEX predicate on every token, which cost more than the
+    parse; indexing cues by their first word keeps matching to a dictionary lookup per token.
+    """
+
+    def __init__(self) -> None:
+        self._by_word: dict[str, list[tuple[str, tuple[CueWord, ...]]]] = {}
+        # Prefix cues indexed by their first letters, so a token only meets plausible ones.
+        self._by_prefix: dict[str, list[tuple[str, str, tuple[CueWord, ...]]]] = {}
+
+    def add(self, key: str, cue: str, nlp: Language) -> None:
+        words = tuple(_cue_words(cue, nlp))
+        first = words[0]
+        for word in first.exact:
+            self._by_word.setdefault(word, []).append((key, words))
+        for prefix in first.prefixes:
+            if len(prefix) < PREFIX_INDEX:
+                raise ValueError(f"cue {cue!r}: a wildcard needs at least {PREFIX_INDEX} letters before it")
+            self._by_prefix.setdefault(prefix[:PREFIX_INDEX], []).append((prefix, key, words))
+
+    def __call__(self, lowers: list[str]) -> list[tuple[str, int, int]]:
+        found: list[tuple[str, int, int]] = []
+        for start, lower in enumerate(lowers):
+            candidates = list(self._by_word.get(lower, ()))
+            for prefix, key, words in self._by_prefix.get(lower[:PREFIX_INDEX], ()):
+                if lower.startswith(prefix):
+                    candidates.append((key, words))
+            for key, words in candidates:
+                end = _match_from(lowers, start + 1, words, 1)
+                if end is not None:
+                    found.append((key, start, end))
+        return found
+
+
+def _match_from(lowers: list[str], i: int, words: tuple[CueWord, ...], k: int) -> int | None:
+    """End of the longest match of words[k:] starting at token i, if any."""
+    if k == len(words):
+        return i
+    word = words[k]
+    if word.gap:
+        best = None
+        for skip in range(word.gap + 1):
+            end = _match_from(lowers, i + skip, words, k + 1)
+            if end is not None and (best is None or end > best):
+                best = end
+        return best
+    if i < len(lowers) and word.accepts(lowers[i]):
+        return _match_from(lowers, i + 1, words, k + 1)
+    return None
+
+
+def _cue_words(cue: str, nlp: Language) -> list[CueWord]:
+    words: list[CueWord] = []
+    for word in cue.lower().split():
         if word == "~":
-            pattern.append({"IS_SENT_START": False, "OP": f"{{0,{GAP_WORDS}}}"})
-        elif "|" in word and "*" in word:
-            options = "|".join(re.escape(w[:-1]) if w.endswith("*") else re.escape(w) + "$" for w in word.split("|"))
-            pattern.append({"LOWER": {"REGEX": f"^(?:{options.lower()})"}})
-        elif "|" in word:
-            pattern.append({"LOWER": {"IN": [w.lower() for w in word.split("|")]}})
-        elif word.endswith("*"):
-            pattern.append({"LOWER": {"REGEX": "^" + word[:-1].lower()}})
-        else:
-            for token in nlp.make_doc(word):
-                pattern.append({"LOWER": token.lower_})
-    return pattern
+            words.append(CueWord(gap=GAP_WORDS))
+            continue
+        options = word.split("|")
+        if len(options) == 1 and not word.endswith("*"):
+            # A hyphenated or clitic word may be several tokens.
+            words.extend(CueWord(exact=frozenset({t.lower_})) for t in nlp.make_doc(word))
+            continue
+        exact = frozenset(o for o in options if not o.endswith("*"))
+        prefixes = tuple(o[:-1] for o in options if o.endswith("*"))
+        words.append(CueWord(exact=exact, prefixes=prefixes))
+    if not words or words[0].gap or words[-1].gap:
+        raise ValueError(f"cue {cue!r} must start and end with a word")
+    return words

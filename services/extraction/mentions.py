@@ -36,6 +36,11 @@ class MentionIndex:
         self.compiled = compiled
         self.by_token: dict[int, Mention] = {}
         self.mentions: list[Mention] = []
+        # Token.sent walks the document each time; one lookup table serves every query.
+        self.sentence_start: list[int] = [0] * len(doc)
+        for sent in doc.sents:
+            for i in range(sent.start, sent.end):
+                self.sentence_start[i] = sent.start
         self._find(doc)
 
     # -- discovery -------------------------------------------------------------------------
@@ -95,7 +100,7 @@ class MentionIndex:
         organisations: list[Mention] = []
         for mention in raw:
             root = mention.root(doc)
-            sentence_start = root.sent.start
+            sentence_start = self.sentence_start[root.i]
             if mention.kind == "pronoun":
                 if root.lower_ in lex.words("person_pronouns"):
                     antecedent = _preferred_person(persons, sentence_start)
@@ -136,7 +141,7 @@ class MentionIndex:
         doc = pronoun.doc
         for mention in reversed(organisations):
             root = mention.root(doc)
-            if root.sent.start == pronoun.sent.start and _is_subject(root):
+            if self.sentence_start[root.i] == self.sentence_start[pronoun.i] and _is_subject(root):
                 return mention
         return None
 
@@ -148,7 +153,7 @@ class MentionIndex:
         if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
             # "For Strelsau, the stakes are high" still speaks of the government.
             return not (
-                root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == root.sent.start
+                root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == self.sentence_start[root.i]
             )
         if root.dep_ == "compound" and root.head.lemma_.lower() not in lex.words("agent_nouns"):
             return True

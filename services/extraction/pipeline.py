@@ -114,7 +114,8 @@ class RulesExtractor:
 
     def _cues(self, doc: Doc, mentions: MentionIndex) -> dict[int, list[Cue]]:
         """Topic cues by sentence start."""
-        spans = [Span(doc, s, e, label=m) for m, s, e in self.compiled.topic_matcher(doc)]
+        lowers = [t.lower_ for t in doc]
+        spans = [Span(doc, s, e, label=key) for key, s, e in self.compiled.topic_matcher(lowers)]
         cues: list[Cue] = []
         for span in filter_spans(spans):
             topic, reversed_ = self.compiled.cue_topics[span.label_]
@@ -127,11 +128,11 @@ class RulesExtractor:
                     cues.append(Cue(contact, doc[token.i : token.i + 1]))
         by_sentence: dict[int, list[Cue]] = {}
         for cue in cues:
-            by_sentence.setdefault(cue.span.sent.start, []).append(cue)
-        self._add_anaphoric_cues(doc, by_sentence)
+            by_sentence.setdefault(mentions.sentence_start[cue.span.start], []).append(cue)
+        self._add_anaphoric_cues(doc, by_sentence, mentions)
         return by_sentence
 
-    def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]]) -> None:
+    def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]], mentions: MentionIndex) -> None:
         """"The chancellor backed the idea": a definite plan or idea is the one the previous sentence named."""
         nouns = self.compiled.words("anaphoric_nouns")
         determiners = self.compiled.words("anaphoric_determiners")
@@ -637,6 +638,7 @@ class RulesExtractor:
             groups.setdefault((claim.actor, claim.topic, claim.stance), []).append(claim)
         claims: list[Claim] = []
         minimum = self.pack.min_confidence
+        text = doc.text  # Doc.text is rebuilt on every access
         for (actor, topic, stance), members in groups.items():
             best = max(members, key=lambda c: (c.confidence, c.speaker is not None))
             confidence = min(0.99, best.confidence + REPEAT_BONUS * (len(members) - 1))
@@ -648,7 +650,7 @@ class RulesExtractor:
                     if part.lower() not in {c.lower() for c in conditions}:
                         conditions.append(part)
             speaker = best.speaker or next((m.speaker for m in members if m.speaker), None)
-            quote, start, end = _quote(best.sentence, doc)
+            quote, start, end = _quote(best.sentence, text)
             claims.append(
                 Claim(
                     actor=actor,
@@ -675,7 +677,7 @@ class RulesExtractor:
 
 def _coordinator_before(conjunct: Token) -> int:
     """Index of the "and"/"or" that introduces a conjunct (or the conjunct itself)."""
-    for i in range(conjunct.i - 1, conjunct.sent.start - 1, -1):
+    for i in range(conjunct.i - 1, conjunct.left_edge.i - 1, -1):
         if conjunct.doc[i].dep_ == "cc":
             return i
     return conjunct.i
@@ -692,10 +694,9 @@ def _one_per_actor(mentions: list[Mention]) -> list[Mention]:
     return list(chosen.values())
 
 
-def _quote(sent: Span, doc: Doc) -> tuple[str, int, int]:
+def _quote(sent: Span, text: str) -> tuple[str, int, int]:
     """The sentence as it stands in the body, without surrounding whitespace."""
     start, end = sent.start_char, sent.end_char
-    text = doc.text
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
