@@ -14,7 +14,9 @@ router = APIRouter(prefix="/v1", tags=["events"])
 def list_events(
     session: SessionDep,
     _: ReadPrincipal,
-    after: Annotated[int, Query(ge=0, description="Global position to read after (a `next_cursor`).")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Global position to read after (a `next_cursor`).")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     type: Annotated[list[str] | None, Query(description=f"One of {', '.join(STANCE_EVENT_TYPES)}.")] = None,
     actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
