@@ -57,7 +57,9 @@ def timed(run: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("directory", nargs="?", type=Path)
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds; the best one counts")
     parser.add_argument("--repeat", type=int, default=4, help="copies of the article set per round")

@@ -55,7 +55,7 @@ def find_conditions(
             continue
         kind = "inverted" if label == "INVCOND" else "marker"
         marker = doc[start:end]
-        conditions.append(Condition(kind, marker, tokens, _parts(sent, tokens), _governed(marker)))
+        conditions.append(Condition(kind, marker, tokens, clause_parts(sent, tokens), _governed(marker)))
     if deontic is not None:
         for label, start, end in sorted(matches, key=lambda m: m[1]):
             if label == "PRECOND" and start > deontic.i and not _is_date(doc[end : sent.end]):
@@ -106,10 +106,7 @@ def _first_deontic(sent: Span, compiled: CompiledPack) -> Token | None:
 def _clause_after(marker: Span, stop: int) -> set[int]:
     """The tokens of the clause or phrase a marker opens, up to `stop`."""
     last = marker[-1]
-    if last.dep_ == "mark":
-        extent = last.head.subtree
-    else:
-        extent = last.subtree
+    extent = last.head.subtree if last.dep_ == "mark" else last.subtree
     indices = {t.i for t in extent if marker.end <= t.i < stop}
     if not indices:
         # The parse did not attach the clause to the marker: take the words up to a break.
@@ -125,7 +122,7 @@ def _clause_after(marker: Span, stop: int) -> set[int]:
         if marker.doc[i].text in CLAUSE_BREAKS:
             break
         kept.add(i)
-    return _without_asides(marker.doc, kept)
+    return without_asides(marker.doc, kept)
 
 
 def _starts_aside(comma: Token) -> bool:
@@ -133,7 +130,7 @@ def _starts_aside(comma: Token) -> bool:
     return following is not None and following.pos_ in {"PRON", "PROPN", "DET"}
 
 
-def _without_asides(doc, indices: set[int]) -> set[int]:
+def without_asides(doc, indices: set[int]) -> set[int]:
     """Drop parenthetical reporting ("he said") and relative clauses trailing off the condition."""
     drop: set[int] = set()
     for i in indices:
@@ -148,7 +145,7 @@ def _without_asides(doc, indices: set[int]) -> set[int]:
     return kept
 
 
-def _parts(sent: Span, indices: set[int]) -> list[str]:
+def clause_parts(sent: Span, indices: set[int]) -> list[str]:
     """A condition split at coordinated verbs, each part keeping the shared subject."""
     if not indices:
         return []
@@ -212,11 +209,11 @@ def _precondition(sent: Span, deontic: Token, marker: Span) -> Condition | None:
     subject = next((c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
     begin = subject.left_edge.i if subject is not None and subject.i < deontic.i else deontic.i
     tokens = {i for i in range(begin, marker.start) if not doc[i].is_space}
-    tokens = _without_asides(doc, tokens)
+    tokens = without_asides(doc, tokens)
     if not tokens:
         return None
     governed = set(range(marker.end, sent.end))
-    return Condition("precondition", marker, tokens, _parts(sent, tokens), governed)
+    return Condition("precondition", marker, tokens, clause_parts(sent, tokens), governed)
 
 
 def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> list[Condition]:
@@ -232,11 +229,11 @@ def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> l
         tokens = {t.i for t in verb.subtree if token.i < t.i < sent.end}
         if tokens & marked:
             continue  # "would only hold if ...": the marker states the condition
-        tokens = _without_asides(sent.doc, tokens)
+        tokens = without_asides(sent.doc, tokens)
         if not tokens:
             continue
         governed = {t.i for t in verb.subtree if t.i < token.i}
         conditions.append(
-            Condition("only", sent.doc[token.i : token.i + 1], tokens, _parts(sent, tokens), governed)
+            Condition("only", sent.doc[token.i : token.i + 1], tokens, clause_parts(sent, tokens), governed)
         )
     return conditions

@@ -94,7 +94,8 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
         word.lower()
         for phrase in [*lex.condition_markers, *lex.inverted_condition_markers]
         for word in phrase.split()
-        if word.lower() not in {"only", "in", "on", "the", "as", "so", "to", "with", "after", "for", "subject"}
+        if word.lower()
+        not in {"only", "in", "on", "the", "as", "so", "to", "with", "after", "for", "subject"}
     }
     single = {
         name: frozenset(w.lower() for w in getattr(lex, name))

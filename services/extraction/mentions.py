@@ -119,9 +119,7 @@ class MentionIndex:
                 if antecedent is None:
                     continue
                 mention.actor, mention.person = antecedent.actor, antecedent.person
-            elif mention.kind == "place" and self._is_venue(root):
-                continue
-            elif mention.kind == "name" and mention.person is None and self._is_venue(root):
+            elif mention.kind in {"place", "name"} and mention.person is None and self._is_venue(root):
                 continue
             self.mentions.append(mention)
             if mention.person is not None or mention.kind == "stranger":
@@ -153,7 +151,9 @@ class MentionIndex:
         if root.dep_ == "pobj" and root.head.lower_ in lex.words("venue_prepositions"):
             # "For Strelsau, the stakes are high" still speaks of the government.
             return not (
-                root.head.lower_ == "for" and root.head.head.dep_ == "ROOT" and root.head.i == self.sentence_start[root.i]
+                root.head.lower_ == "for"
+                and root.head.head.dep_ == "ROOT"
+                and root.head.i == self.sentence_start[root.i]
             )
         if root.dep_ == "compound" and root.head.lemma_.lower() not in lex.words("agent_nouns"):
             return True

@@ -11,7 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from services.extraction.conditions import Condition, find_conditions
+from services.extraction.conditions import Condition, clause_parts, find_conditions, without_asides
 from services.extraction.lexicon import CompiledPack, compile_pack
 from services.extraction.mentions import Mention, MentionIndex
 from services.extraction.schemas import ArticleText, Claim, DomainPack, Stance
@@ -129,11 +129,11 @@ class RulesExtractor:
         by_sentence: dict[int, list[Cue]] = {}
         for cue in cues:
             by_sentence.setdefault(mentions.sentence_start[cue.span.start], []).append(cue)
-        self._add_anaphoric_cues(doc, by_sentence, mentions)
+        self._add_anaphoric_cues(doc, by_sentence)
         return by_sentence
 
-    def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]], mentions: MentionIndex) -> None:
-        """"The chancellor backed the idea": a definite plan or idea is the one the previous sentence named."""
+    def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]]) -> None:
+        """ "The chancellor backed the idea": the definite plan is the one the sentence before named."""
         nouns = self.compiled.words("anaphoric_nouns")
         determiners = self.compiled.words("anaphoric_determiners")
         weak = self.compiled.weak_topics
@@ -291,10 +291,8 @@ class RulesExtractor:
         body = [t for t in main if t.i not in aside and t.i > max(condition.tokens)]
         if not body:
             return []
-        from services.extraction.conditions import _parts, _without_asides
-
-        indices = _without_asides(doc, {t.i for t in body})
-        return _parts(sent, indices)
+        indices = without_asides(doc, {t.i for t in body})
+        return clause_parts(sent, indices)
 
     def _declines_own_part(self, cue: Cue, holder: Mention) -> bool:
         modifiers = {"amod", "poss", "compound", "det", "nmod"}
@@ -497,12 +495,13 @@ class RulesExtractor:
             for child in node.children:
                 if child.i in on_path:
                     continue
-                if child.dep_ == "neg" or (
-                    child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"}
-                ):
-                    negative = not negative
-                elif (child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} or child.pos_ == "ADJ") and (
-                    child.lemma_.lower() in lex.words("flip_adjectives")
+                if (
+                    child.dep_ == "neg"
+                    or (child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"})
+                    or (
+                        (child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} or child.pos_ == "ADJ")
+                        and (child.lemma_.lower() in lex.words("flip_adjectives"))
+                    )
                 ):
                     negative = not negative
             previous = node

@@ -38,7 +38,9 @@ def test_a_dateline_is_not_an_actor(triples_of: Triples) -> None:
 
 
 def test_negation_flips_support(triples_of: Triples) -> None:
-    assert triples_of("Berlin will not back new sanctions on Russia.") == {("germany", "sanctions-on-russia", "oppose")}
+    assert triples_of("Berlin will not back new sanctions on Russia.") == {
+        ("germany", "sanctions-on-russia", "oppose")
+    }
 
 
 def test_ruling_out_is_opposition(triples_of: Triples) -> None:
@@ -64,7 +66,9 @@ def test_pausing_aid_opposes_it_and_lifting_the_pause_supports_it(triples_of: Tr
 
 
 def test_only_if_makes_a_conditional_stance_and_the_demand_a_position(claims_of: Claims) -> None:
-    claims = claims_of("The Kremlin will accept a truce only if Kyiv withdraws its troops from the four regions.")
+    claims = claims_of(
+        "The Kremlin will accept a truce only if Kyiv withdraws its troops from the four regions."
+    )
     truce = _one(claims, "russia", "ceasefire")
     assert truce.stance == "conditional"
     assert any("withdraws" in c for c in truce.conditions)
@@ -72,7 +76,9 @@ def test_only_if_makes_a_conditional_stance_and_the_demand_a_position(claims_of:
 
 
 def test_provided_that_states_a_condition(claims_of: Claims) -> None:
-    claims = claims_of("Warsaw is ready to send more weapons to Ukraine, provided that Washington shares the cost.")
+    claims = claims_of(
+        "Warsaw is ready to send more weapons to Ukraine, provided that Washington shares the cost."
+    )
     aid = _one(claims, "poland", "military-aid-to-ukraine")
     assert aid.stance == "conditional"
     assert aid.conditions == ["Washington shares the cost"]
@@ -87,7 +93,9 @@ def test_must_before_turns_the_demands_into_conditions(claims_of: Claims) -> Non
 
 
 def test_a_temporal_once_elsewhere_in_the_sentence_is_not_a_condition(triples_of: Triples) -> None:
-    triples = triples_of("Helsinki backs a ceasefire, and fears Russia will attack again once sanctions are eased.")
+    triples = triples_of(
+        "Helsinki backs a ceasefire, and fears Russia will attack again once sanctions are eased."
+    )
     assert ("finland", "ceasefire", "support") in triples
 
 
@@ -113,7 +121,9 @@ def test_a_pronoun_takes_the_last_person_named(claims_of: Claims) -> None:
 
 
 def test_a_role_names_the_actor_and_the_person(claims_of: Claims) -> None:
-    claims = claims_of("The Kremlin spokesman said Moscow opposed any deployment of Western troops in Ukraine.")
+    claims = claims_of(
+        "The Kremlin spokesman said Moscow opposed any deployment of Western troops in Ukraine."
+    )
     force = _one(claims, "russia", "peacekeeping-force")
     assert (force.stance, force.speaker) == ("oppose", "Dmitry Peskov")
 
@@ -130,7 +140,9 @@ def test_the_passive_agent_is_the_holder(claims_of: Claims) -> None:
 
 
 def test_reported_speech_belongs_to_the_speaker(triples_of: Triples) -> None:
-    triples = triples_of("Marco Rubio said Ukraine had accepted a ceasefire and that Russia should now do the same.")
+    triples = triples_of(
+        "Marco Rubio said Ukraine had accepted a ceasefire and that Russia should now do the same."
+    )
     assert ("united-states", "ceasefire", "support") in triples
 
 
@@ -183,7 +195,8 @@ def test_repeated_mentions_merge_into_one_claim(claims_of: Claims) -> None:
 
 def test_quotes_are_verbatim_with_offsets(claims_of: Claims) -> None:
     body = (
-        "KYIV, June 1 -\n\n  Andrii Sybiha said  Ukraine would never accept a ceasefire that froze the front.\n"
+        "KYIV, June 1 -\n\n  Andrii Sybiha said  Ukraine would never accept a ceasefire"
+        " that froze the front.\n"
         "Emmanuel Macron, for his part, called for more air defence for Ukraine.  "
     )
     claims = claims_of(body)

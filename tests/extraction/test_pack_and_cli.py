@@ -73,13 +73,23 @@ def test_cli_jsonl_keeps_the_input_path(tmp_path: Path) -> None:
     text = tmp_path / "a.txt"
     text.write_text("Rome said it backed new sanctions on Russia.")
     doc = tmp_path / "b.json"
-    doc.write_text(json.dumps({"body": "Ankara offered to host peace talks.", "published_at": "2025-03-01T00:00:00Z"}))
+    doc.write_text(
+        json.dumps({"body": "Ankara offered to host peace talks.", "published_at": "2025-03-01T00:00:00Z"})
+    )
     result = CliRunner().invoke(_app(), ["--format", "jsonl", str(text), str(doc)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["input"] for row in rows] == [str(text), str(doc)]
     assert rows[0]["claims"][0]["actor"] == "italy"
-    assert set(rows[0]["claims"][0]) >= {"actor", "topic", "stance", "conditions", "speaker", "quote", "confidence"}
+    assert set(rows[0]["claims"][0]) >= {
+        "actor",
+        "topic",
+        "stance",
+        "conditions",
+        "speaker",
+        "quote",
+        "confidence",
+    }
 
 
 def test_cli_table_and_json(tmp_path: Path) -> None:
