@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from services.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 OUTSTANDING = ("pending", "retrying")
+INSERT_CHUNK = 1000
 
 
 def add_subscription(session: Session, subscription: WebhookSubscription) -> WebhookSubscription:
@@ -69,15 +70,16 @@ def insert_deliveries(session: Session, rows: Sequence[dict[str, Any]]) -> list[
 
     Returns (id, subscription id) of the rows actually inserted.
     """
-    if not rows:
-        return []
-    statement = (
-        insert(WebhookDelivery)
-        .values(list(rows))
-        .on_conflict_do_nothing(constraint="uq_webhook_deliveries_subscription_dedupe")
-        .returning(WebhookDelivery.id, WebhookDelivery.subscription_id)
-    )
-    return [(row.id, row.subscription_id) for row in session.execute(statement)]
+    created: list[tuple[uuid.UUID, uuid.UUID]] = []
+    for start in range(0, len(rows), INSERT_CHUNK):  # a replay can be large; keep statements bounded
+        statement = (
+            insert(WebhookDelivery)
+            .values(list(rows[start : start + INSERT_CHUNK]))
+            .on_conflict_do_nothing(constraint="uq_webhook_deliveries_subscription_dedupe")
+            .returning(WebhookDelivery.id, WebhookDelivery.subscription_id)
+        )
+        created.extend((row.id, row.subscription_id) for row in session.execute(statement))
+    return created
 
 
 def get_delivery(session: Session, delivery_id: uuid.UUID) -> WebhookDelivery | None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services import queue
-from services.models import WebhookDelivery, WebhookSubscription
+from services.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 from services.positions.changes import PositionChange
 from services.settings import Settings
 from services.webhooks import repository, signing, ssrf
@@ -313,8 +313,10 @@ def list_deliveries(
     return repository.list_deliveries(session, subscription_id, statuses, before_sequence, limit)
 
 
-def attempts_for(session: Session, delivery_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-    return dict(repository.attempts_for(session, delivery_ids))
+def attempts_for(
+    session: Session, delivery_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[WebhookDeliveryAttempt]]:
+    return repository.attempts_for(session, delivery_ids)
 
 
 def dispatch_due(session: Session, subscription_id: uuid.UUID | None = None) -> int:
