@@ -3,6 +3,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+import orjson
+import psycopg.types.json
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -18,7 +20,17 @@ def get_engine(url: str | None = None) -> Engine:
         pool_size=10,
         max_overflow=20,
         pool_pre_ping=True,
+        json_serializer=_dumps,
+        json_deserializer=orjson.loads,
     )
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSONB columns read through psycopg directly (Core rows) decode with orjson too.
+psycopg.types.json.set_json_loads(orjson.loads)
 
 
 @lru_cache

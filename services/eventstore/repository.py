@@ -1,5 +1,4 @@
 from collections.abc import Sequence
-
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, text
@@ -102,7 +101,8 @@ def _columns() -> tuple[Any, ...]:
 
 
 def _recorded(row: Row[Any]) -> RecordedEvent:
-    return RecordedEvent(
+    # Rows of our own log are valid by construction; skip re-validating each one.
+    return RecordedEvent.model_construct(
         position=row.position,
         stream_id=row.stream_id,
         stream_version=row.stream_version,

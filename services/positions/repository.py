@@ -2,8 +2,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, tuple_
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+import orjson
+from sqlalchemy import String, any_, cast, delete, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.orm import Session
 
 from services.models import CurrentPosition, PositionHistory, ProjectionCheckpoint
@@ -11,19 +12,6 @@ from services.models import CurrentPosition, PositionHistory, ProjectionCheckpoi
 # Only one projector may advance a checkpoint at a time, across every process.
 PROJECTOR_LOCK_KEY = 0x50524F4A  # "PROJ"
 
-POSITION_COLUMNS = (
-    "actor",
-    "topic",
-    "stance",
-    "conditions",
-    "summary",
-    "confidence",
-    "evidence",
-    "since",
-    "last_observed_at",
-    "event_position",
-    "observations",
-)
 
 
 def lock_projector(session: Session) -> None:
@@ -47,33 +35,69 @@ def set_checkpoint(session: Session, name: str, position: int) -> None:
 
 
 def current_for(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = list(keys)
+    keys = set(keys)
     if not keys:
         return {}
+    actors = sorted({actor for actor, _ in keys})
+    topics = sorted({topic for _, topic in keys})
+    # The evidence of a position being replaced is never needed, so it is not decoded.
+    columns = [c for c in CurrentPosition.__table__.c if c.name != "evidence"]
     rows = session.execute(
-        select(CurrentPosition.__table__).where(
-            tuple_(CurrentPosition.actor, CurrentPosition.topic).in_(keys)
+        select(*columns).where(
+            CurrentPosition.actor == any_(cast(actors, ARRAY(String))),
+            CurrentPosition.topic == any_(cast(topics, ARRAY(String))),
         )
     ).mappings()
-    return {(row["actor"], row["topic"]): dict(row) for row in rows}
+    found = {(row["actor"], row["topic"]): dict(row) for row in rows}
+    return {key: row for key, row in found.items() if key in keys}
 
 
 def upsert_current(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    statement = insert(CurrentPosition)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[CurrentPosition.actor, CurrentPosition.topic],
-            set_={column: statement.excluded[column] for column in POSITION_COLUMNS[2:]},
-        ),
-        list(rows),
-    )
+    if rows:
+        session.execute(_UPSERT_CURRENT, {"rows": _as_json(rows)})
 
 
 def insert_history(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(PositionHistory).on_conflict_do_nothing(), list(rows))
+        session.execute(_INSERT_HISTORY, {"rows": _as_json(rows)})
+
+
+def _as_json(rows: Sequence[dict[str, Any]]) -> str:
+    return orjson.dumps(list(rows)).decode()
+
+
+# A whole batch travels as one JSON parameter: one round trip and one cached statement,
+# instead of an executemany of a statement per row.
+_UPSERT_CURRENT = text(
+    """
+    INSERT INTO current_positions (actor, topic, stance, conditions, summary, confidence, evidence,
+                                   since, last_observed_at, event_position, observations)
+    SELECT actor, topic, stance, conditions, summary, confidence, evidence,
+           since, last_observed_at, event_position, observations
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        actor varchar, topic varchar, stance varchar, conditions jsonb, summary text,
+        confidence float8, evidence jsonb, since timestamptz, last_observed_at timestamptz,
+        event_position bigint, observations int)
+    ON CONFLICT (actor, topic) DO UPDATE SET
+        stance = excluded.stance, conditions = excluded.conditions, summary = excluded.summary,
+        confidence = excluded.confidence, evidence = excluded.evidence, since = excluded.since,
+        last_observed_at = excluded.last_observed_at, event_position = excluded.event_position,
+        observations = excluded.observations
+    """
+)
+_INSERT_HISTORY = text(
+    """
+    INSERT INTO position_history (event_position, actor, topic, kind, stance, previous, conditions,
+                                  summary, confidence, evidence, occurred_at)
+    SELECT event_position, actor, topic, kind, stance, previous, conditions,
+           summary, confidence, evidence, occurred_at
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        event_position bigint, actor varchar, topic varchar, kind varchar, stance varchar,
+        previous varchar, conditions jsonb, summary text, confidence float8, evidence jsonb,
+        occurred_at timestamptz)
+    ON CONFLICT DO NOTHING
+    """
+)
 
 
 def clear(session: Session) -> None:
