@@ -71,7 +71,8 @@ def find_conditions(
 def _governed(marker: Span) -> set[int]:
     """What a condition clause qualifies: the clause it hangs from, or (empty) the whole sentence."""
     last = marker[-1]
-    clause = last.head if last.dep_ == "mark" else last
+    opens_clause = last.dep_ == "mark" or (last.dep_ == "advmod" and last.head.i > last.i)
+    clause = last.head if opens_clause else last
     attached_to = clause.head
     while marker.start <= attached_to.i < marker.end and attached_to.head.i != attached_to.i:
         attached_to = attached_to.head  # "provided that X": the clause hangs from "provided"
@@ -225,7 +226,11 @@ def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> l
         following = token.nbor(1) if token.i + 1 < sent.end else None
         if following is None or following.lower_ in MARKERS_AFTER_ONLY or following.i in marker_starts:
             continue
+        if any(start > token.i for start in marker_starts):
+            continue  # "will only agree ... if X": the marker states the condition
         verb = token.head
+        if not any(c.dep_ == "aux" and c.tag_ == "MD" for c in verb.children):
+            continue  # "offered only a pause" limits, it does not condition
         tokens = {t.i for t in verb.subtree if token.i < t.i < sent.end}
         if tokens & marked:
             continue  # "would only hold if ...": the marker states the condition

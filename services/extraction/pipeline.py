@@ -61,6 +61,7 @@ class Reading:
     skip: str | None = None
     indirect: bool = False
     nominal: list[tuple[Mention, bool]] = field(default_factory=list)  # ("the Ruritanian proposal", negative)
+    path: list[Token] = field(default_factory=list)  # from the cue up to the sentence root
 
 
 @dataclass
@@ -83,6 +84,8 @@ class RulesExtractor:
         self.compiled: CompiledPack = compile_pack(pack, nlp)
         self.version = f"{RULES_VERSION}+pack-{pack.name}-{pack.version}"
         self._actor_names = {a.id: a.name for a in pack.actors}
+        self._participation_topics = {t.id for t in pack.topics if t.participation}
+        self._durative_markers = {m.lower() for m in pack.lexicon.durative_condition_markers}
         self._topic_names = {t.id: t.name for t in pack.topics}
         self._actor_words = {
             a.id: {w.lower() for w in [a.name, *a.aliases, *a.demonyms, *a.capitals]} for a in pack.actors
@@ -189,7 +192,8 @@ class RulesExtractor:
             return []
         cues = cues_by_sentence.get(sent.start, [])
         if any(c.topic not in self.compiled.weak_topics for c in cues):
-            cues = [c for c in cues if c.topic not in self.compiled.weak_topics]
+            # "membership as an outcome of negotiations": a weak topic named in passing.
+            cues = [c for c in cues if c.topic not in self.compiled.weak_topics or not _modifies_noun(c.head)]
         conditions = find_conditions(sent, self.compiled, phrases)
         if not cues:
             if conditions and previous:
@@ -224,6 +228,16 @@ class RulesExtractor:
             claims.append(self._raw(mention, cue, stance, [], sent, BASE_CONFIDENCE * INDIRECT_HOLDER_FACTOR))
         if not reading.holders:
             return claims
+        containing = next((c for c in conditions if cue.head.i in c.tokens), None)
+        if containing is not None:
+            # A demand's polarity is read inside its own clause ("if X agreed to a pause").
+            inside = [t for t in reading.path if t.i in containing.tokens]
+            in_cue = _span_indices(cue.span)
+            negative = self._negative(inside or reading.path[:1], in_cue, flips) != cue.reversed
+            if containing.marker.text.lower() in self._durative_markers:
+                main = [t for t in reading.path if t.i not in containing.tokens][1:]
+                if self._negative(main, in_cue, flips):
+                    negative = not negative  # "no deal as long as the sanctions stay": they must go
         stance, parts, demand = self._stance(cue, negative, conditions, precondition, sent)
         confidence = BASE_CONFIDENCE
         if reading.hedged:
@@ -233,7 +247,7 @@ class RulesExtractor:
         if demand:
             confidence *= DEMAND_FACTOR
         for mention in _one_per_actor(reading.holders):
-            if stance == "oppose" and self._declines_own_part(cue, mention):
+            if stance == "oppose" and self._declines_own_part(cue, mention, mentions):
                 continue  # not sending one's own soldiers is no stance on the force itself
             bonus = NAMED_SPEAKER_BONUS if mention.person is not None else 0.0
             claims.append(self._raw(mention, cue, stance, parts, sent, confidence + bonus))
@@ -294,7 +308,17 @@ class RulesExtractor:
         indices = without_asides(doc, {t.i for t in body})
         return clause_parts(sent, indices)
 
-    def _declines_own_part(self, cue: Cue, holder: Mention) -> bool:
+    def _declines_own_part(self, cue: Cue, holder: Mention, mentions: MentionIndex) -> bool:
+        if cue.topic not in self._participation_topics:
+            return False
+        for token in cue.span:
+            if token.pos_ == "VERB":
+                doers = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
+                if any(m.actor == holder.actor for m in doers):
+                    return True  # "Rome will not send soldiers": the holder declines its own part
+        return self._names_own_forces(cue, holder)
+
+    def _names_own_forces(self, cue: Cue, holder: Mention) -> bool:
         modifiers = {"amod", "poss", "compound", "det", "nmod"}
         words = {t.lower_ for t in cue.span} | {
             c.lower_ for t in cue.span for c in t.children if c.dep_ in modifiers
@@ -376,6 +400,7 @@ class RulesExtractor:
             skip=skip,
             indirect=indirect,
             nominal=nominal if skip is None else [],
+            path=path,
         )
 
     def _opens_condition(self, verb: Token) -> bool:
@@ -427,8 +452,8 @@ class RulesExtractor:
         for child in noun.children:
             if child.dep_ in {"poss", "amod", "compound"}:
                 mention = mentions.at(child)
-                if mention is not None:
-                    found.append(mention)
+                if mention is not None and mention.kind != "pronoun":
+                    found.append(mention)  # "its bid" is background; "the Ruritanian proposal" is news
         return found
 
     def _fallback_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
@@ -672,6 +697,17 @@ class RulesExtractor:
         if stance == "conditional" and conditions:
             return f"{head} conditional on {'; '.join(conditions)}"
         return f"{head} — {stance}"
+
+
+def _span_indices(span: Span) -> set[int]:
+    return set(range(span.start, span.end))
+
+
+def _modifies_noun(token: Token) -> bool:
+    """Whether a word sits in a prepositional phrase ("an outcome of talks", "not in the talks")."""
+    while token.dep_ in {"compound", "amod", "conj"}:
+        token = token.head
+    return token.dep_ == "pobj"
 
 
 def _coordinator_before(conjunct: Token) -> int:

@@ -83,6 +83,8 @@ class TopicDef(_PackModel):
     reversed_cues: list[str] = Field(default_factory=list)
     # A weak topic is named in passing so often that it only counts in sentences about nothing else.
     weak: bool = False
+    # Declining to take part oneself ("we will not send our own soldiers") is no opposition to it.
+    participation: bool = False
 
 
 class Lexicon(_PackModel):
@@ -94,6 +96,8 @@ class Lexicon(_PackModel):
     flip_phrases: list[str] = Field(default_factory=list)
     negations: list[str]
     condition_markers: list[str]
+    # "X will not happen as long as Y": the demand is that Y ends.
+    durative_condition_markers: list[str] = Field(default_factory=list)
     inverted_condition_markers: list[str] = Field(default_factory=list)
     deontic_modals: list[str]
     precondition_markers: list[str]
