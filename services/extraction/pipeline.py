@@ -315,7 +315,7 @@ class RulesExtractor:
             if token.pos_ == "VERB":
                 doers = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
                 if any(m.actor == holder.actor for m in doers):
-                    return True  # "Rome will not send soldiers": the holder declines its own part
+                    return True  # "X will not send soldiers": the holder declines its own part
         return self._names_own_forces(cue, holder)
 
     def _names_own_forces(self, cue: Cue, holder: Mention) -> bool:
