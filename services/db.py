@@ -20,6 +20,7 @@ def get_engine(url: str | None = None) -> Engine:
         pool_size=10,
         max_overflow=20,
         pool_pre_ping=True,
+        connect_args={"options": "-c timezone=UTC"},
         json_serializer=_dumps,
         json_deserializer=orjson.loads,
     )

@@ -24,4 +24,5 @@ def list_keys(session: SessionDep, _: AdminPrincipal) -> list[ApiKeyOut]:
 def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminPrincipal) -> Response:
     if not repository.revoke(session, key_id):
         raise NotFound("active API key", key_id)
+    service.forget_key(key_id)
     return Response(status_code=204)

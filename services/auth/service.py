@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -48,11 +49,38 @@ def authorize(session: Session, authorization: str | None, scope: Scope) -> Prin
         problem = Problem(401, "The Authorization header must be `Bearer <key>`.", title="Unauthorized")
         problem.headers = challenge
         raise problem
-    row = repository.active_by_hash(session, hash_key(token.strip()))
-    if row is None:
+    principal = _principal_for(session, hash_key(token.strip()))
+    if principal is None:
         problem = Problem(401, "This API key is unknown or revoked.", title="Unauthorized")
         problem.headers = challenge
         raise problem
-    if scope not in row.scopes and "admin" not in row.scopes:
+    if scope not in principal.scopes and "admin" not in principal.scopes:
         raise Problem(403, f"This API key lacks the `{scope}` scope.", title="Forbidden")
-    return Principal(key_id=row.id, name=row.name, scopes=row.scopes)  # type: ignore[arg-type]
+    return principal
+
+
+# Known keys are remembered briefly so a read costs no key lookup; a revocation therefore
+# reaches other API processes within this many seconds (this process forgets at once).
+KEY_CACHE_SECONDS = 10.0
+_known_keys: dict[str, tuple[float, Principal]] = {}
+
+
+def _principal_for(session: Session, key_hash: str) -> Principal | None:
+    cached = _known_keys.get(key_hash)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    row = repository.active_by_hash(session, key_hash)
+    if row is None:
+        _known_keys.pop(key_hash, None)
+        return None
+    principal = Principal(key_id=row.id, name=row.name, scopes=row.scopes)  # type: ignore[arg-type]
+    if len(_known_keys) > 10_000:
+        _known_keys.clear()
+    _known_keys[key_hash] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
+    return principal
+
+
+def forget_key(key_id: uuid.UUID) -> None:
+    for key_hash, (_, principal) in list(_known_keys.items()):
+        if principal.key_id == key_id:
+            _known_keys.pop(key_hash, None)

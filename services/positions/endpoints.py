@@ -1,11 +1,12 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.api.deps import ReadPrincipal, SessionDep, SettingsDep
 from services.api.pagination import decode_cursor, encode_cursor
 from services.api.problems import NotFound
+from services.api.responses import json_response
 from services.positions import service
 from services.positions.schemas import (
     ActorOut,
@@ -49,13 +50,13 @@ def list_positions(
     ] = None,
     cursor: str | None = None,
     limit: Limit = 100,
-) -> PositionPage:
+) -> Response:
     after = decode_cursor(cursor, 2)
     items = service.list_positions(
         session, names, actor, topic, stance, _utc(as_of), (after[0], after[1]) if after else None, limit
     )
     next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
-    return PositionPage(items=items, next_cursor=next_cursor)
+    return json_response(PositionPage(items=items, next_cursor=next_cursor))
 
 
 @router.get(
@@ -75,11 +76,13 @@ def position_history(
 @router.get("/actors", response_model=ActorPage, summary="Actors with their current positions")
 def list_actors(
     session: SessionDep, names: NamesDep, _: ReadPrincipal, cursor: str | None = None, limit: Limit = 100
-) -> ActorPage:
+) -> Response:
     after = decode_cursor(cursor, 1)
     ids = [i for i in service.actor_ids(session, names) if after is None or i > after[0]][:limit]
     items = service.actors(session, names, ids)
-    return ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
+    return json_response(
+        ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
+    )
 
 
 @router.get("/actors/{actor_id}", response_model=ActorOut, summary="One actor and its current positions")
@@ -93,5 +96,5 @@ def get_actor(actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrinci
 @router.get(
     "/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions"
 )
-def list_topics(session: SessionDep, names: NamesDep, _: ReadPrincipal) -> TopicPage:
-    return TopicPage(items=service.topics(session, names))
+def list_topics(session: SessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
+    return json_response(TopicPage(items=service.topics(session, names)))

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import String, any_, cast, delete, select, text, tuple_
+from sqlalchemy import Row, String, any_, cast, delete, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -11,7 +11,6 @@ from services.models import CurrentPosition, PositionHistory, ProjectionCheckpoi
 
 # Only one projector may advance a checkpoint at a time, across every process.
 PROJECTOR_LOCK_KEY = 0x50524F4A  # "PROJ"
-
 
 
 def lock_projector(session: Session) -> None:
@@ -112,8 +111,9 @@ def list_current(
     stance: str | None = None,
     after: tuple[str, str] | None = None,
     limit: int | None = None,
-) -> list[CurrentPosition]:
-    query = select(CurrentPosition)
+) -> list[Row[Any]]:
+    """Current positions as plain rows: the read path never needs ORM identity or change tracking."""
+    query = select(CurrentPosition.__table__)
     if actors:
         query = query.where(CurrentPosition.actor.in_(actors))
     if topic:
@@ -125,7 +125,7 @@ def list_current(
     query = query.order_by(CurrentPosition.actor, CurrentPosition.topic)
     if limit:
         query = query.limit(limit)
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def list_as_of(

@@ -2,14 +2,16 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from services.extraction.domain import load_domain_pack
 from services.extraction.schemas import DomainPack
-from services.models import CurrentPosition, PositionHistory
+from services.models import PositionHistory
 from services.positions import repository
 from services.positions.schemas import (
     ActorOut,
@@ -46,10 +48,15 @@ class Names:
 
 
 def names(settings: Settings) -> Names:
-    return Names(load_domain_pack(settings.domain_pack))
+    return _names_for(settings.domain_pack)
 
 
-def to_position(row: CurrentPosition, names: Names) -> PositionOut:
+@lru_cache(maxsize=8)
+def _names_for(pack_path: Path | None) -> Names:
+    return Names(load_domain_pack(pack_path))
+
+
+def to_position(row: Row[Any], names: Names) -> PositionOut:
     return PositionOut(
         actor=row.actor,
         actor_name=names.actor(row.actor),

@@ -1,0 +1,14 @@
+from fastapi import Response
+from pydantic import BaseModel
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """Serialise an already-validated model once, skipping FastAPI's second validation pass.
+
+    Used on the hot read paths; the route keeps its `response_model` for the OpenAPI schema.
+    """
+    return Response(
+        model.__pydantic_serializer__.to_json(model),
+        status_code=status_code,
+        media_type="application/json",
+    )
