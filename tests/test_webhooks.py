@@ -114,7 +114,6 @@ async def test_two_articles_moving_russia_on_the_ceasefire_send_one_verified_opp
     # A projector batch replayed (as after a crash before its commit) writes no second delivery.
     with session_scope() as session:
         positions.set_checkpoint(session, projector.PROJECTION_NAME, 0)
-    with session_scope() as session:
         assert projector.project_batch(session, 100) == 2
     time.sleep(0.5)
     assert len(deliveries(subscription["id"])) == 2 and len(receiver.received) == 2
