@@ -30,6 +30,7 @@ class Condition:
     parts: list[str]  # the condition as short clauses
     # Tokens the condition governs, when that is not simply the rest of the sentence.
     governs: set[int] = field(default_factory=set)
+    anchor: Token | None = None  # the predicate the condition hangs from
 
 
 def find_conditions(
@@ -55,7 +56,8 @@ def find_conditions(
             continue
         kind = "inverted" if label == "INVCOND" else "marker"
         marker = doc[start:end]
-        conditions.append(Condition(kind, marker, tokens, clause_parts(sent, tokens), _governed(marker)))
+        governed, anchor = _governed(marker)
+        conditions.append(Condition(kind, marker, tokens, clause_parts(sent, tokens), governed, anchor))
     if deontic is not None:
         for label, start, end in sorted(matches, key=lambda m: m[1]):
             if label == "PRECOND" and start > deontic.i and not _is_date(doc[end : sent.end]):
@@ -68,7 +70,7 @@ def find_conditions(
     return conditions
 
 
-def _governed(marker: Span) -> set[int]:
+def _governed(marker: Span) -> tuple[set[int], Token | None]:
     """What a condition clause qualifies: the clause it hangs from, or (empty) the whole sentence."""
     last = marker[-1]
     opens_clause = last.dep_ == "mark" or (last.dep_ == "advmod" and last.head.i > last.i)
@@ -77,8 +79,8 @@ def _governed(marker: Span) -> set[int]:
     while marker.start <= attached_to.i < marker.end and attached_to.head.i != attached_to.i:
         attached_to = attached_to.head  # "provided that X": the clause hangs from "provided"
     if attached_to.i == clause.i or attached_to.dep_ == "ROOT":
-        return set()
-    return {t.i for t in attached_to.subtree}
+        return set(), attached_to
+    return {t.i for t in attached_to.subtree}, attached_to
 
 
 def _is_date(rest: Span) -> bool:

@@ -67,8 +67,10 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             add_actor_phrases(
                 f"N:{actor.id}:{index}",
                 ActorRef(actor.id, person=person.name),
-                [person.name, *person.aliases, *person.roles],
+                [person.name, *person.aliases],
             )
+            # A role maps to whoever held it when the pack was written; a name given alongside wins.
+            add_actor_phrases(f"R:{actor.id}:{index}", ActorRef(actor.id, person=person.name), person.roles)
             for title in person.titles:
                 person_titles.setdefault(title.lower(), []).append((person.name, actor.id))
 

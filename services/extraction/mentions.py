@@ -22,7 +22,7 @@ class Mention:
     end: int
     actor: str | None  # None: a person the pack does not know (still a pronoun antecedent)
     person: str | None
-    kind: str  # name | place | demonym | title | pronoun | stranger
+    kind: str  # name | role | place | demonym | title | pronoun | stranger
 
     def root(self, doc: Doc) -> Token:
         return doc[self.start : self.end].root
@@ -59,8 +59,9 @@ class MentionIndex:
             if span.label_ == "STRANGER":
                 raw.append(Mention(span.start, span.end, None, None, "stranger"))
                 continue
-            ref = compiled.actor_refs[doc.vocab.strings[span.label]]
-            kind = "place" if ref.is_place else "name"
+            key = doc.vocab.strings[span.label]
+            ref = compiled.actor_refs[key]
+            kind = "place" if ref.is_place else "role" if key.startswith("R:") else "name"
             raw.append(Mention(span.start, span.end, ref.actor, ref.person, kind))
         taken = {i for m in raw for i in range(m.start, m.end)}
         lex = compiled
@@ -188,7 +189,8 @@ class MentionIndex:
         for mention in found:
             if mention not in unique:
                 unique.append(mention)
-        return unique
+        # "The chancellor, Jane Doe, said": the name given beats the role's usual holder.
+        return sorted(unique, key=lambda m: m.kind == "role")
 
 
 def _longest_spans(spans: list[Span], doc: Doc) -> list[Span]:
@@ -196,7 +198,7 @@ def _longest_spans(spans: list[Span], doc: Doc) -> list[Span]:
 
     def rank(span: Span) -> tuple[int, int, int]:
         label = span.label_
-        personal = 0 if label.startswith("N:") else 1 if label.startswith(("A:", "P:")) else 2
+        personal = 0 if label.startswith(("N:", "R:")) else 1 if label.startswith(("A:", "P:")) else 2
         return (-len(span), personal, span.start)
 
     chosen: list[Span] = []

@@ -161,7 +161,7 @@ class RulesExtractor:
             return False
         if any(c.dep_ in {"oprd", "ccomp", "xcomp"} and c.pos_ != "VERB" for c in token.children):
             return False  # "called him a dictator" names, it does not call
-        subjects = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
+        subjects = _subjects(token, mentions)
         objects: list[Mention] = []
         for child in token.children:
             if child.dep_ in {"dobj", "dative"}:
@@ -202,13 +202,14 @@ class RulesExtractor:
         flips = [(s, e) for label, s, e in phrases if label == "FLIP" and sent.start <= s and e <= sent.end]
         claims: list[RawClaim] = []
         for cue in cues:
-            claims.extend(self._cue_claims(sent, cue, mentions, conditions, flips, year))
+            claims.extend(self._cue_claims(sent, cue, cues, mentions, conditions, flips, year))
         return claims
 
     def _cue_claims(
         self,
         sent: Span,
         cue: Cue,
+        sentence_cues: list[Cue],
         mentions: MentionIndex,
         conditions: list[Condition],
         flips: list[tuple[int, int]],
@@ -238,6 +239,15 @@ class RulesExtractor:
                 main = [t for t in reading.path if t.i not in containing.tokens][1:]
                 if self._negative(main, in_cue, flips):
                     negative = not negative  # "no deal as long as the sanctions stay": they must go
+        holder_actors = {m.actor for m in reading.holders}
+        conditions = [
+            c
+            for c in conditions
+            if not c.governs
+            or cue.head.i in c.governs
+            or cue.head.i in c.tokens
+            or self._binds_holder(c, holder_actors, sentence_cues, mentions)
+        ]
         stance, parts, demand = self._stance(cue, negative, conditions, precondition, sent)
         confidence = BASE_CONFIDENCE
         if reading.hedged:
@@ -275,13 +285,34 @@ class RulesExtractor:
             return polar, [], True
         if any(self._requirements_of(c, sent) for c in conditions):
             return polar, [], True  # a term set for something else is a demand of its own
-        governing = [c for c in conditions if not c.governs or cue.head.i in c.governs]
+        governing = [c for c in conditions if cue.head.i not in c.tokens]
         if not governing:
             return polar, [], False
         if negative and not any(c.kind in {"inverted", "marker", "only"} for c in governing):
             return polar, [], False
         parts = [p for c in governing for p in c.parts]
         return "conditional", parts, False
+
+    def _binds_holder(
+        self, condition: Condition, holder_actors: set[str | None], cues: list[Cue], mentions: MentionIndex
+    ) -> bool:
+        """A condition on the holder's own predicate that names no topic of its own.
+
+        "Asked about a mission, she said Ruritania was ready to take part provided that ...":
+        the terms are the holder's, for the topic the sentence is about.
+        """
+        named = [c for c in cues if c.head.i in condition.governs and c.head.i not in condition.tokens]
+        if named or condition.anchor is None:
+            return False
+        verb: Token | None = condition.anchor
+        for _ in range(4):
+            if verb is None:
+                break
+            if any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in verb.children):
+                # The first clause with a subject decides: "the war could be over if ..." is not hers.
+                return bool({m.actor for m in _subjects(verb, mentions)} & holder_actors)
+            verb = verb.head if verb.head.i != verb.i else None
+        return False
 
     def _requirements_of(self, condition: Condition, sent: Span) -> list[str]:
         """For a topic inside an "if" clause: the main clause's obligations, if it states any."""
@@ -697,6 +728,16 @@ class RulesExtractor:
         if stance == "conditional" and conditions:
             return f"{head} conditional on {'; '.join(conditions)}"
         return f"{head} — {stance}"
+
+
+def _subjects(verb: Token, mentions: MentionIndex) -> list[Mention]:
+    """Who does `verb`, looking through "was prepared to meet" to the subject of "was"."""
+    for _ in range(4):
+        subjects = [c for c in verb.children if c.dep_ == "nsubj"]
+        if subjects or verb.dep_ not in {"xcomp", "acomp", "conj"} or verb.head.i == verb.i:
+            return [m for c in subjects for m in mentions.in_noun_phrase(c)]
+        verb = verb.head
+    return []
 
 
 def _span_indices(span: Span) -> set[int]:
