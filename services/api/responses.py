@@ -8,7 +8,11 @@ def json_response(model: BaseModel, status_code: int = 200) -> Response:
     Used on the hot read paths; the route keeps its `response_model` for the OpenAPI schema.
     """
     return Response(
-        model.__pydantic_serializer__.to_json(model),
+        json_bytes(model),
         status_code=status_code,
         media_type="application/json",
     )
+
+
+def json_bytes(model: BaseModel) -> bytes:
+    return model.__pydantic_serializer__.to_json(model)

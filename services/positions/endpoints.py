@@ -1,13 +1,17 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from services.api.deps import ReadPrincipal, SessionDep, SettingsDep
 from services.api.pagination import decode_cursor, encode_cursor
 from services.api.problems import NotFound
-from services.api.responses import json_response
+from services.api.responses import json_bytes
 from services.positions import service
+from services.positions.cache import responses
 from services.positions.schemas import (
     ActorOut,
     ActorPage,
@@ -39,6 +43,7 @@ def _utc(moment: datetime | None) -> datetime | None:
     "/positions", response_model=PositionPage, summary="Current positions, or as they stood at `as_of`"
 )
 def list_positions(
+    request: Request,
     session: SessionDep,
     names: NamesDep,
     _: ReadPrincipal,
@@ -52,11 +57,15 @@ def list_positions(
     limit: Limit = 100,
 ) -> Response:
     after = decode_cursor(cursor, 2)
-    items = service.list_positions(
-        session, names, actor, topic, stance, _utc(as_of), (after[0], after[1]) if after else None, limit
-    )
-    next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
-    return json_response(PositionPage(items=items, next_cursor=next_cursor))
+
+    def build() -> PositionPage:
+        items = service.list_positions(
+            session, names, actor, topic, stance, _utc(as_of), (after[0], after[1]) if after else None, limit
+        )
+        next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
+        return PositionPage(items=items, next_cursor=next_cursor)
+
+    return cached_response(request, session, build)
 
 
 @router.get(
@@ -65,36 +74,57 @@ def list_positions(
     summary="The timeline of one actor's stance on one topic, in publication order, with evidence",
 )
 def position_history(
-    actor: str, topic: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
-) -> PositionHistoryOut:
-    result = service.position_history(session, names, actor, topic)
-    if not result.items and (actor not in names.actors or topic not in names.topics):
-        raise NotFound("actor/topic pair", f"{actor}/{topic}")
-    return result
+    request: Request, actor: str, topic: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
+) -> Response:
+    def build() -> PositionHistoryOut:
+        result = service.position_history(session, names, actor, topic)
+        if not result.items and (actor not in names.actors or topic not in names.topics):
+            raise NotFound("actor/topic pair", f"{actor}/{topic}")
+        return result
+
+    return cached_response(request, session, build)
 
 
 @router.get("/actors", response_model=ActorPage, summary="Actors with their current positions")
 def list_actors(
-    session: SessionDep, names: NamesDep, _: ReadPrincipal, cursor: str | None = None, limit: Limit = 100
+    request: Request,
+    session: SessionDep,
+    names: NamesDep,
+    _: ReadPrincipal,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> Response:
     after = decode_cursor(cursor, 1)
-    ids = [i for i in service.actor_ids(session, names) if after is None or i > after[0]][:limit]
-    items = service.actors(session, names, ids)
-    return json_response(
-        ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
-    )
+
+    def build() -> ActorPage:
+        ids = [i for i in service.actor_ids(session, names) if after is None or i > after[0]][:limit]
+        items = service.actors(session, names, ids)
+        return ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
+
+    return cached_response(request, session, build)
 
 
 @router.get("/actors/{actor_id}", response_model=ActorOut, summary="One actor and its current positions")
-def get_actor(actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrincipal) -> ActorOut:
-    (actor,) = service.actors(session, names, [actor_id])
-    if actor_id not in names.actors and not actor.positions:
-        raise NotFound("actor", actor_id)
-    return actor
+def get_actor(
+    request: Request, actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
+) -> Response:
+    def build() -> ActorOut:
+        (actor,) = service.actors(session, names, [actor_id])
+        if actor_id not in names.actors and not actor.positions:
+            raise NotFound("actor", actor_id)
+        return actor
+
+    return cached_response(request, session, build)
 
 
 @router.get(
     "/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions"
 )
-def list_topics(session: SessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
-    return json_response(TopicPage(items=service.topics(session, names)))
+def list_topics(request: Request, session: SessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
+    return cached_response(request, session, lambda: TopicPage(items=service.topics(session, names)))
+
+
+def cached_response(request: Request, session: Session, build: Callable[[], BaseModel]) -> Response:
+    key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    body = responses.get_or_build(session, key, lambda: json_bytes(build()))
+    return Response(body, media_type="application/json")

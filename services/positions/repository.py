@@ -22,6 +22,16 @@ def checkpoint(session: Session, name: str) -> int:
     return session.scalar(select(ProjectionCheckpoint.position).where(ProjectionCheckpoint.name == name)) or 0
 
 
+def checkpoint_version(session: Session, name: str) -> tuple[int, datetime | None]:
+    """The checkpoint and when it last moved (a rebuild moves it too), without creating it."""
+    row = session.execute(
+        select(ProjectionCheckpoint.position, ProjectionCheckpoint.updated_at).where(
+            ProjectionCheckpoint.name == name
+        )
+    ).first()
+    return (row.position, row.updated_at) if row is not None else (0, None)
+
+
 def set_checkpoint(session: Session, name: str, position: int) -> None:
     session.execute(
         insert(ProjectionCheckpoint)
