@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from services.auth import service as auth_service
 from services.auth.schemas import Principal, Scope
-from services.db import get_sessionmaker
+from services.db import get_read_sessionmaker, get_sessionmaker
 from services.settings import Settings, get_settings
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -28,8 +28,19 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_read_session() -> Iterator[Session]:
+    session = get_read_sessionmaker()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 def require_scope(scope: Scope) -> Callable[..., Principal]:
-    def dependency(request: Request, session: SessionDep) -> Principal:
+    def dependency(request: Request, session: ReadSessionDep) -> Principal:
         return auth_service.authorize(session, request.headers.get("authorization"), scope)
 
     dependency.__name__ = f"require_{scope}"

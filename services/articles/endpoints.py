@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
-from services.api.deps import IngestPrincipal, ReadPrincipal, SessionDep, SettingsDep
+from services.api.deps import IngestPrincipal, ReadPrincipal, ReadSessionDep, SessionDep, SettingsDep
 from services.api.problems import NotFound, Problem
 from services.articles import repository, service
 from services.articles.schemas import (
@@ -189,7 +189,7 @@ async def create_articles(
 @router.get(
     "/articles/{article_id}", response_model=ArticleDetail, summary="An article, its claims and events"
 )
-def get_article(article_id: uuid.UUID, session: SessionDep, _: ReadPrincipal) -> ArticleDetail:
+def get_article(article_id: uuid.UUID, session: ReadSessionDep, _: ReadPrincipal) -> ArticleDetail:
     article: Article | None = repository.get(session, article_id)
     if article is None:
         raise NotFound("article", article_id)

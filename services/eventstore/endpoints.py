@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from services.api.deps import ReadPrincipal, SessionDep
+from services.api.deps import ReadPrincipal, ReadSessionDep
 from services.eventstore import service
 from services.eventstore.schemas import EventPage
 from services.stances.events import STANCE_EVENT_TYPES, stream_id_for
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1", tags=["events"])
 
 @router.get("/events", response_model=EventPage, summary="The event log, in global position order")
 def list_events(
-    session: SessionDep,
+    session: ReadSessionDep,
     _: ReadPrincipal,
     after: Annotated[
         int, Query(ge=0, le=2**63 - 1, description="Global position to read after (a `next_cursor`).")

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from services.api.deps import ReadPrincipal, SessionDep, SettingsDep
+from services.api.deps import ReadPrincipal, ReadSessionDep, SettingsDep
 from services.api.pagination import decode_cursor, encode_cursor
 from services.api.problems import NotFound
 from services.api.responses import json_bytes
@@ -44,7 +44,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 )
 def list_positions(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     names: NamesDep,
     _: ReadPrincipal,
     actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
@@ -74,7 +74,7 @@ def list_positions(
     summary="The timeline of one actor's stance on one topic, in publication order, with evidence",
 )
 def position_history(
-    request: Request, actor: str, topic: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
+    request: Request, actor: str, topic: str, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal
 ) -> Response:
     def build() -> PositionHistoryOut:
         result = service.position_history(session, names, actor, topic)
@@ -88,7 +88,7 @@ def position_history(
 @router.get("/actors", response_model=ActorPage, summary="Actors with their current positions")
 def list_actors(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     names: NamesDep,
     _: ReadPrincipal,
     cursor: str | None = None,
@@ -106,7 +106,7 @@ def list_actors(
 
 @router.get("/actors/{actor_id}", response_model=ActorOut, summary="One actor and its current positions")
 def get_actor(
-    request: Request, actor_id: str, session: SessionDep, names: NamesDep, _: ReadPrincipal
+    request: Request, actor_id: str, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal
 ) -> Response:
     def build() -> ActorOut:
         (actor,) = service.actors(session, names, [actor_id])
@@ -120,7 +120,7 @@ def get_actor(
 @router.get(
     "/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions"
 )
-def list_topics(request: Request, session: SessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
+def list_topics(request: Request, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
     return cached_response(request, session, lambda: TopicPage(items=service.topics(session, names)))
 
 
