@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from services.extraction.lexicon import CompiledPack
 
@@ -118,6 +118,10 @@ def _clause_after(marker: Span, stop: int) -> set[int]:
             if token.text in CLAUSE_BREAKS or (token.text == "," and indices and _starts_aside(token)):
                 break
             indices.add(token.i)
+    if indices and _is_fronted(marker):
+        last_token = max(indices)
+        after = last_token if marker.doc[last_token].text == "," else last_token + 1
+        indices |= _bare_verb_segments(marker.doc, after, stop)
     # A clause ends at a semicolon or dash even when the parse runs on.
     ordered = sorted(indices)
     kept: set[int] = set()
@@ -126,6 +130,24 @@ def _clause_after(marker: Span, stop: int) -> set[int]:
             break
         kept.add(i)
     return without_asides(marker.doc, kept)
+
+
+def _is_fronted(marker: Span) -> bool:
+    before = marker.doc[marker.sent.start : marker.start] if marker.start > 0 else []
+    return all(t.is_punct or t.is_space for t in before)
+
+
+def _bare_verb_segments(doc: Doc, start: int, stop: int) -> set[int]:
+    """ "If they can agree, sign and comply, ...": the parser often loses the later verbs."""
+    absorbed: set[int] = set()
+    i = start
+    while i + 1 < stop and doc[i].text == "," and doc[i + 1].tag_ == "VB":
+        j = i + 1
+        while j < stop and doc[j].text != ",":
+            j += 1
+        absorbed.update(range(i + 1, j))
+        i = j
+    return absorbed
 
 
 def _starts_aside(comma: Token) -> bool:

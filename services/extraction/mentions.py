@@ -120,7 +120,7 @@ class MentionIndex:
                 if antecedent is None:
                     continue
                 mention.actor, mention.person = antecedent.actor, antecedent.person
-            elif mention.kind in {"place", "name"} and mention.person is None and self._is_venue(root):
+            elif self._may_be_place(mention, root) and self._is_venue(root):
                 continue
             self.mentions.append(mention)
             if mention.person is not None or mention.kind == "stranger":
@@ -130,6 +130,12 @@ class MentionIndex:
             if mention.actor is not None:
                 for i in range(mention.start, mention.end):
                     self.by_token[i] = mention
+
+    def _may_be_place(self, mention: Mention, root: Token) -> bool:
+        """Capitals always; other names only where the tagger sees a place ("in Ukraine", not "in the bloc")."""
+        if mention.kind == "place":
+            return True
+        return mention.kind == "name" and mention.person is None and root.ent_type_ in {"GPE", "LOC", "FAC"}
 
     def _organisation_antecedent(self, pronoun: Token, organisations: list[Mention]) -> Mention | None:
         """ "Its spokesman" looks back anywhere; a subject "it" only to a subject in its own sentence."""

@@ -152,7 +152,11 @@ class RulesExtractor:
                         and token.dep_ in {"dobj", "nsubjpass"}
                         and any(c.dep_ == "det" and c.lower_ in determiners for c in token.children)
                     ):
-                        by_sentence.setdefault(sent.start, []).append(Cue(topic, doc[token.i : token.i + 1]))
+                        # "lifting the pause" names the topic by its opposite.
+                        reversed_ = self._is_flip_verb(token)
+                        by_sentence.setdefault(sent.start, []).append(
+                            Cue(topic, doc[token.i : token.i + 1], reversed_)
+                        )
             previous_topics = strong
 
     def _is_contact(self, token: Token, mentions: MentionIndex) -> bool:
