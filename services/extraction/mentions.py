@@ -132,7 +132,7 @@ class MentionIndex:
                     self.by_token[i] = mention
 
     def _may_be_place(self, mention: Mention, root: Token) -> bool:
-        """Capitals always; other names only where the tagger sees a place ("in Ukraine", not "in the bloc")."""
+        """Capitals always; other names where the tagger sees a place ("in Ruritania", not "in the league")."""
         if mention.kind == "place":
             return True
         return mention.kind == "name" and mention.person is None and root.ent_type_ in {"GPE", "LOC", "FAC"}
