@@ -39,24 +39,38 @@ def create_key(session: Session, scopes: Sequence[Scope], name: str = "api key")
 
 
 def authorize(session: Session, authorization: str | None, scope: Scope) -> Principal:
-    challenge = {"WWW-Authenticate": 'Bearer realm="stance"'}
+    key_hash = _key_hash(authorization)
+    principal = _cached(key_hash) or _load(session, key_hash)
+    if principal is None:
+        raise _unauthorized("This API key is unknown or revoked.")
+    return _with_scope(principal, scope)
+
+
+def authorize_from_cache(authorization: str | None, scope: Scope) -> Principal | None:
+    """The principal when the key was seen moments ago, without touching the database."""
+    principal = _cached(_key_hash(authorization))
+    return _with_scope(principal, scope) if principal is not None else None
+
+
+def _key_hash(authorization: str | None) -> str:
     if not authorization:
-        problem = Problem(401, "Send an API key as `Authorization: Bearer <key>`.", title="Unauthorized")
-        problem.headers = challenge
-        raise problem
+        raise _unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     kind, _, token = authorization.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
-        problem = Problem(401, "The Authorization header must be `Bearer <key>`.", title="Unauthorized")
-        problem.headers = challenge
-        raise problem
-    principal = _principal_for(session, hash_key(token.strip()))
-    if principal is None:
-        problem = Problem(401, "This API key is unknown or revoked.", title="Unauthorized")
-        problem.headers = challenge
-        raise problem
+        raise _unauthorized("The Authorization header must be `Bearer <key>`.")
+    return hash_key(token.strip())
+
+
+def _with_scope(principal: Principal, scope: Scope) -> Principal:
     if scope not in principal.scopes and "admin" not in principal.scopes:
         raise Problem(403, f"This API key lacks the `{scope}` scope.", title="Forbidden")
     return principal
+
+
+def _unauthorized(detail: str) -> Problem:
+    problem = Problem(401, detail, title="Unauthorized")
+    problem.headers = {"WWW-Authenticate": 'Bearer realm="stance"'}
+    return problem
 
 
 # Known keys are remembered briefly so a read costs no key lookup; a revocation therefore
@@ -65,10 +79,12 @@ KEY_CACHE_SECONDS = 10.0
 _known_keys: dict[str, tuple[float, Principal]] = {}
 
 
-def _principal_for(session: Session, key_hash: str) -> Principal | None:
+def _cached(key_hash: str) -> Principal | None:
     cached = _known_keys.get(key_hash)
-    if cached is not None and cached[0] > time.monotonic():
-        return cached[1]
+    return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+
+def _load(session: Session, key_hash: str) -> Principal | None:
     row = repository.active_by_hash(session, key_hash)
     if row is None:
         _known_keys.pop(key_hash, None)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from services.api.deps import ReadPrincipal, ReadSessionDep, SettingsDep
+from services.api.deps import ReadPrincipal, ReadSessionDep
 from services.api.pagination import decode_cursor, encode_cursor
 from services.api.problems import NotFound
 from services.api.responses import json_bytes
@@ -21,12 +21,13 @@ from services.positions.schemas import (
     TopicPage,
 )
 from services.positions.service import Names
+from services.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["positions"])
 
 
-def get_names(settings: SettingsDep) -> Names:
-    return service.names(settings)
+async def get_names() -> Names:
+    return service.names(get_settings())
 
 
 NamesDep = Annotated[Names, Depends(get_names)]
