@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     extraction_max_attempts: int = Field(default=5, ge=1)
     stuck_article_seconds: int = Field(default=300, ge=5)
     projector_interval_seconds: float = Field(default=5.0, gt=0)
+    read_cache_seconds: float = Field(
+        default=0.05, ge=0, description="How long a read trusts its last look at the projection checkpoint."
+    )
     projector_batch_size: int = Field(default=1000, ge=1)
 
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -76,6 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "STANCE_QUEUE": f"stance-test-{RUN_ID}",
             "STANCE_PROJECTOR_INTERVAL_SECONDS": "1",
             "STANCE_STUCK_ARTICLE_SECONDS": "5",
+            "STANCE_READ_CACHE_SECONDS": "0",
             "STANCE_WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "STANCE_WEBHOOK_RETRY_SCHEDULE": "0.5,0.5,0.5,0.5",
             "STANCE_WEBHOOK_TIMEOUT_SECONDS": "2",

@@ -1,8 +1,10 @@
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -11,7 +13,7 @@ from services.api.pagination import decode_cursor, encode_cursor
 from services.api.problems import NotFound
 from services.api.responses import json_bytes
 from services.positions import service
-from services.positions.cache import responses
+from services.positions.cache import ProjectionCache
 from services.positions.schemas import (
     ActorOut,
     ActorPage,
@@ -43,7 +45,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 @router.get(
     "/positions", response_model=PositionPage, summary="Current positions, or as they stood at `as_of`"
 )
-def list_positions(
+async def list_positions(
     request: Request,
     session: ReadSessionDep,
     names: NamesDep,
@@ -66,7 +68,7 @@ def list_positions(
         next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
         return PositionPage(items=items, next_cursor=next_cursor)
 
-    return cached_response(request, session, build)
+    return await cached_response(request, session, build)
 
 
 @router.get(
@@ -74,7 +76,7 @@ def list_positions(
     response_model=PositionHistoryOut,
     summary="The timeline of one actor's stance on one topic, in publication order, with evidence",
 )
-def position_history(
+async def position_history(
     request: Request, actor: str, topic: str, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal
 ) -> Response:
     def build() -> PositionHistoryOut:
@@ -83,11 +85,11 @@ def position_history(
             raise NotFound("actor/topic pair", f"{actor}/{topic}")
         return result
 
-    return cached_response(request, session, build)
+    return await cached_response(request, session, build)
 
 
 @router.get("/actors", response_model=ActorPage, summary="Actors with their current positions")
-def list_actors(
+async def list_actors(
     request: Request,
     session: ReadSessionDep,
     names: NamesDep,
@@ -102,11 +104,11 @@ def list_actors(
         items = service.actors(session, names, ids)
         return ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
 
-    return cached_response(request, session, build)
+    return await cached_response(request, session, build)
 
 
 @router.get("/actors/{actor_id}", response_model=ActorOut, summary="One actor and its current positions")
-def get_actor(
+async def get_actor(
     request: Request, actor_id: str, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal
 ) -> Response:
     def build() -> ActorOut:
@@ -115,17 +117,28 @@ def get_actor(
             raise NotFound("actor", actor_id)
         return actor
 
-    return cached_response(request, session, build)
+    return await cached_response(request, session, build)
 
 
 @router.get(
     "/topics", response_model=TopicPage, summary="Topics with who supports, opposes or sets conditions"
 )
-def list_topics(request: Request, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal) -> Response:
-    return cached_response(request, session, lambda: TopicPage(items=service.topics(session, names)))
+async def list_topics(
+    request: Request, session: ReadSessionDep, names: NamesDep, _: ReadPrincipal
+) -> Response:
+    return await cached_response(request, session, lambda: TopicPage(items=service.topics(session, names)))
 
 
-def cached_response(request: Request, session: Session, build: Callable[[], BaseModel]) -> Response:
+async def cached_response(request: Request, session: Session, build: Callable[[], BaseModel]) -> Response:
     key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
-    body = responses.get_or_build(session, key, lambda: json_bytes(build()))
+    body = response_cache().peek(key)
+    if body is None:
+        body = await run_in_threadpool(
+            response_cache().get_or_build, session, key, lambda: json_bytes(build())
+        )
     return Response(body, media_type="application/json")
+
+
+@lru_cache
+def response_cache() -> ProjectionCache:
+    return ProjectionCache(ttl=get_settings().read_cache_seconds)
