@@ -50,6 +50,8 @@ def find_conditions(
     for label, start, end in markers:
         if label == "INVCOND" and deontic is not None and deontic.i < start:
             continue  # "must ... until" reads as a precondition, handled below
+        if label == "INVCOND" and _is_date(doc[end : sent.end]):
+            continue  # "until midnight on Sunday" bounds a period, it sets no condition
         stop = min([s for s in starts if s > start] + [sent.end])
         tokens = _clause_after(doc[start:end], stop)
         if not tokens:
@@ -85,7 +87,9 @@ def _governed(marker: Span) -> tuple[set[int], Token | None]:
 
 def _is_date(rest: Span) -> bool:
     """ "before 2014" dates something; "before a vote" sets an order of events."""
-    return len(rest) > 0 and (rest[0].like_num or rest[0].ent_type_ in {"DATE", "TIME"})
+    if len(rest) == 0:
+        return False
+    return rest[0].like_num or any(t.ent_type_ in {"DATE", "TIME"} for t in rest[:2])
 
 
 def _longest_first(matches: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

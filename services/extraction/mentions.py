@@ -144,9 +144,15 @@ class MentionIndex:
         if pronoun.dep_ == "poss":
             return organisations[-1]
         doc = pronoun.doc
+        here = self.sentence_start[pronoun.i]
+        previous = self.sentence_start[here - 1] if here > 0 else -1
         for mention in reversed(organisations):
             root = mention.root(doc)
-            if self.sentence_start[root.i] == self.sentence_start[pronoun.i] and _is_subject(root):
+            start = self.sentence_start[root.i]
+            if start == here and _is_subject(root):
+                return mention
+            # "The Kremlin insists ... It wants ...": a sentence-initial "it" continues the subject.
+            if start == previous and _is_subject(root) and pronoun.i == here and pronoun.dep_ == "nsubj":
                 return mention
         return None
 

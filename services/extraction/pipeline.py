@@ -26,6 +26,7 @@ DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decad
 BATCH_SIZE = 32
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
+BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those", "each"})
 
 BASE_CONFIDENCE = 0.75
 NAMED_SPEAKER_BONUS = 0.1
@@ -133,7 +134,27 @@ class RulesExtractor:
         for cue in cues:
             by_sentence.setdefault(mentions.sentence_start[cue.span.start], []).append(cue)
         self._add_anaphoric_cues(doc, by_sentence)
+        self._narrow_definite_cues(by_sentence)
         return by_sentence
+
+    def _narrow_definite_cues(self, by_sentence: dict[int, list[Cue]]) -> None:
+        """After "an Easter truce", "the truce" is that truce, not a general one."""
+        narrower = {t.narrows: t.id for t in self.pack.topics if t.narrows is not None}
+        determiners = self.compiled.words("anaphoric_determiners")
+        last_seen: dict[str, int] = {}
+        for start in sorted(by_sentence):
+            for cue in sorted(by_sentence[start], key=lambda c: c.span.start):
+                narrow = narrower.get(cue.topic)
+                definite = len(cue.span) == 1 and any(
+                    c.dep_ == "det" and c.lower_ in determiners for c in cue.head.children
+                )
+                if (
+                    narrow is not None
+                    and definite
+                    and last_seen.get(narrow, -1) > last_seen.get(cue.topic, -1)
+                ):
+                    cue.topic = narrow
+                last_seen[cue.topic] = cue.span.start
 
     def _add_anaphoric_cues(self, doc: Doc, by_sentence: dict[int, list[Cue]]) -> None:
         """ "The chancellor backed the idea": the definite plan is the one the sentence before named."""
@@ -454,6 +475,8 @@ class RulesExtractor:
             return not is_first_agent_verb
         if node.dep_ in SPEECH_LINKS:
             return True
+        if node.dep_ == "acl" and any(c.dep_ == "mark" and c.lower_ == "that" for c in node.children):
+            return True  # "wants a guarantee that X never joins": the content of the demand
         # "used the money to let X buy arms": a purpose clause is the subject's own plan.
         return node.dep_ == "advcl" and any(c.lower_ == "to" and c.dep_ == "aux" for c in node.children)
 
@@ -659,6 +682,7 @@ class RulesExtractor:
         """ "Both could start at once if X does the same": terms for what was just proposed."""
         holders = self._sentence_holders(sent, mentions)
         actors = {m.actor for m in holders}
+        conditions = [c for c in conditions if self._about_something_named_before(c, sent)]
         parts = [p for c in conditions if c.kind != "precondition" for p in c.parts]
         if not parts:
             return []
@@ -669,6 +693,20 @@ class RulesExtractor:
                 claim.conditions = [*claim.conditions, *parts]
                 attached.append(claim)
         return []
+
+    def _about_something_named_before(self, condition: Condition, sent: Span) -> bool:
+        """Whether the conditioned clause's subject points back ("Both could start if ...")."""
+        anchor = condition.anchor if condition.anchor is not None else sent.root
+        subjects = [c for c in anchor.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        if not subjects:
+            return False
+        subject = subjects[0]
+        if subject.lower_ in BACK_POINTERS:
+            return True
+        return subject.lemma_.lower() in self.compiled.words("anaphoric_nouns") and any(
+            c.dep_ == "det" and c.lower_ in self.compiled.words("anaphoric_determiners")
+            for c in subject.children
+        )
 
     def _sentence_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
         root = sent.root

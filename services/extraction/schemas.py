@@ -85,6 +85,8 @@ class TopicDef(_PackModel):
     weak: bool = False
     # Declining to take part oneself ("we will not send our own soldiers") is no opposition to it.
     participation: bool = False
+    # A narrower kind of another topic: once named, "the <cue of the broader topic>" refers back to it.
+    narrows: str | None = None
 
 
 class Lexicon(_PackModel):
@@ -140,9 +142,13 @@ class DomainPack(_PackModel):
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
                 raise ValueError(f"duplicate {kind} ids: {', '.join(duplicates)}")
+        topic_ids = {t.id for t in self.topics}
         contact = self.lexicon.contact_topic
-        if contact is not None and contact not in {t.id for t in self.topics}:
+        if contact is not None and contact not in topic_ids:
             raise ValueError(f"lexicon.contact_topic {contact!r} is not a topic id")
+        for topic in self.topics:
+            if topic.narrows is not None and topic.narrows not in topic_ids:
+                raise ValueError(f"topic {topic.id!r} narrows unknown topic {topic.narrows!r}")
         return self
 
     def actor(self, actor_id: str) -> ActorDef:
