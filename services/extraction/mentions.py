@@ -132,7 +132,7 @@ class MentionIndex:
                     self.by_token[i] = mention
 
     def _may_be_place(self, mention: Mention, root: Token) -> bool:
-        """Capitals always; other names where the tagger sees a place ("in Ruritania", not "in the league")."""
+        """Capitals always; other names where the tagger sees a place: "in Ruritania", not "in the league"."""
         if mention.kind == "place":
             return True
         return mention.kind == "name" and mention.person is None and root.ent_type_ in {"GPE", "LOC", "FAC"}
@@ -151,8 +151,9 @@ class MentionIndex:
             start = self.sentence_start[root.i]
             if start == here and _is_subject(root):
                 return mention
-            # "The Kremlin insists ... It wants ...": a sentence-initial "it" continues the subject.
-            if start == previous and _is_subject(root) and pronoun.i == here and pronoun.dep_ == "nsubj":
+            # "The ministry insists ... It wants ...": a sentence-initial "it" continues the subject.
+            main_subject = _is_subject(root) and _head_clause(root).dep_ == "ROOT"
+            if start == previous and main_subject and pronoun.i == here and pronoun.dep_ == "nsubj":
                 return mention
         return None
 
@@ -220,6 +221,12 @@ def _longest_spans(spans: list[Span], doc: Doc) -> list[Span]:
             chosen.append(span)
             taken.update(range(span.start, span.end))
     return sorted(chosen, key=lambda s: s.start)
+
+
+def _head_clause(token: Token) -> Token:
+    while token.dep_ in {"compound", "appos", "flat", "nsubj", "nsubjpass"}:
+        token = token.head
+    return token
 
 
 def _is_subject(token: Token) -> bool:

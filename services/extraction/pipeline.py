@@ -138,7 +138,7 @@ class RulesExtractor:
         return by_sentence
 
     def _narrow_definite_cues(self, by_sentence: dict[int, list[Cue]]) -> None:
-        """After "an Easter truce", "the truce" is that truce, not a general one."""
+        """After "a harbour pause", "the pause" is that narrower pause, not a general one."""
         narrower = {t.narrows: t.id for t in self.pack.topics if t.narrows is not None}
         determiners = self.compiled.words("anaphoric_determiners")
         last_seen: dict[str, int] = {}
@@ -263,7 +263,7 @@ class RulesExtractor:
             if containing.marker.text.lower() in self._durative_markers:
                 main = [t for t in reading.path if t.i not in containing.tokens][1:]
                 if self._negative(main, in_cue, flips):
-                    negative = not negative  # "no deal as long as the sanctions stay": they must go
+                    negative = not negative  # "no deal as long as the tariffs stay": they must go
         holder_actors = {m.actor for m in reading.holders}
         conditions = [
             c
