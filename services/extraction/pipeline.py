@@ -428,7 +428,19 @@ class RulesExtractor:
                     hedged = hedged or raised
             if node.head.i == node.i:
                 break
-            if first is not None and not self._passes_voice(node, first[0] == position):
+            below = path[position - 1] if position else None
+            # "wants a guarantee that X never joins": the noun carrying the content clause passes too.
+            carries_content = (
+                below is not None
+                and below.dep_ == "acl"
+                and any(c.dep_ == "mark" and c.lower_ == "that" for c in below.children)
+                and node.dep_ in {"dobj", "attr", "pobj"}
+            )
+            if (
+                first is not None
+                and not carries_content
+                and not self._passes_voice(node, first[0] == position)
+            ):
                 blocked = True
 
         holders: list[Mention] = []
