@@ -137,8 +137,8 @@ def _clause_after(marker: Span, stop: int) -> set[int]:
 
 
 def _is_fronted(marker: Span) -> bool:
-    before = marker.doc[marker.sent.start : marker.start] if marker.start > 0 else []
-    return all(t.is_punct or t.is_space for t in before)
+    start = marker.sent.start
+    return all(t.is_punct or t.is_space for t in marker.doc[start : marker.start])
 
 
 def _bare_verb_segments(doc: Doc, start: int, stop: int) -> set[int]:
