@@ -86,6 +86,7 @@ class RulesExtractor:
         self.version = f"{RULES_VERSION}+pack-{pack.name}-{pack.version}"
         self._actor_names = {a.id: a.name for a in pack.actors}
         self._participation_topics = {t.id for t in pack.topics if t.participation}
+        self._exclude_words = {t.id: {w.lower() for w in t.exclude_words} for t in pack.topics}
         self._durative_markers = {m.lower() for m in pack.lexicon.durative_condition_markers}
         self._topic_names = {t.id: t.name for t in pack.topics}
         self._actor_words = {
@@ -123,6 +124,8 @@ class RulesExtractor:
         cues: list[Cue] = []
         for span in filter_spans(spans):
             topic, reversed_ = self.compiled.cue_topics[span.label_]
+            if self._excluded(topic, span):
+                continue
             cues.append(Cue(topic, span, reversed_))
         contact = self.pack.lexicon.contact_topic
         if contact is not None:
@@ -179,6 +182,13 @@ class RulesExtractor:
                             Cue(topic, doc[token.i : token.i + 1], reversed_)
                         )
             previous_topics = strong
+
+    def _excluded(self, topic: str, span: Span) -> bool:
+        excluded = self._exclude_words.get(topic)
+        if not excluded:
+            return False
+        nearby = {t.lower_ for t in span} | {c.lower_ for t in span for c in t.children}
+        return bool(nearby & excluded)
 
     def _is_contact(self, token: Token, mentions: MentionIndex) -> bool:
         """A leader meeting, calling or inviting a person who speaks for another actor."""

@@ -214,3 +214,81 @@ def test_extract_many_matches_extract(extractor) -> None:
     texts = ["Rome backs new sanctions on Russia.", "Ankara offered to host peace talks."]
     articles = [ArticleText(body=t) for t in texts]
     assert extractor.extract_many(articles) == [extractor.extract(a) for a in articles]
+
+
+# -- reference across sentences -------------------------------------------------------------
+
+
+def test_a_definite_plan_takes_the_topic_of_the_sentence_before(triples_of: Triples) -> None:
+    triples = triples_of(
+        "Paris and London are drawing up plans for a reassurance force in Ukraine. "
+        "Friedrich Merz backed the idea on Tuesday."
+    )
+    assert ("germany", "peacekeeping-force", "support") in triples
+
+
+def test_the_truce_after_a_narrower_truce_is_that_truce(triples_of: Triples) -> None:
+    triples = triples_of(
+        "Moscow announced an Easter truce on Saturday. Andrii Sybiha said Kyiv would respect the truce."
+    )
+    assert ("ukraine", "partial-ceasefire", "support") in triples
+    assert ("ukraine", "ceasefire", "support") not in triples
+
+
+def test_a_sentence_initial_it_continues_the_subject(triples_of: Triples) -> None:
+    triples = triples_of("The Kremlin issued a statement on Friday. It wants new talks with Washington.")
+    assert ("russia", "peace-talks", "support") in triples
+
+
+def test_terms_for_what_was_just_proposed(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Andrii Sybiha proposed a truce at sea. "
+        "Both, he said, could start tomorrow if Russia stops its strikes."
+    )
+    truce = _one(claims, "ukraine", "partial-ceasefire")
+    assert truce.stance == "conditional"
+    assert truce.conditions == ["Russia stops its strikes"]
+
+
+# -- more conditions ------------------------------------------------------------------------
+
+
+def test_not_as_long_as_demands_the_opposite(triples_of: Triples) -> None:
+    triples = triples_of(
+        "Lavrov said Moscow would not sign any deal as long as the sanctions remained in place."
+    )
+    assert ("russia", "sanctions-on-russia", "oppose") in triples
+
+
+def test_until_a_date_is_no_condition(triples_of: Triples) -> None:
+    triples = triples_of("The Kremlin said it would observe a ceasefire until midnight on Sunday.")
+    assert triples == {("russia", "ceasefire", "support")}
+
+
+def test_a_fronted_if_clause_keeps_all_its_verbs(claims_of: Claims) -> None:
+    claims = claims_of(
+        "If Kyiv can agree to talks, sign a framework and hold elections, Marco Rubio said, "
+        "the United States will resume military aid."
+    )
+    aid = _one(claims, "united-states", "military-aid-to-ukraine")
+    assert aid.stance == "conditional"
+    joined = " ".join(aid.conditions)
+    assert "framework" in joined and "elections" in joined
+
+
+def test_only_in_agreement_with_partners_is_a_condition(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Friedrich Merz said he would supply cruise missiles, but only in agreement with allies."
+    )
+    assert _one(claims, "germany", "military-aid-to-ukraine").stance == "conditional"
+
+
+def test_declining_to_send_soldiers_as_the_subject_is_not_opposition(triples_of: Triples) -> None:
+    assert triples_of("Giorgia Meloni said Italy would not send soldiers to Ukraine.") == set()
+
+
+def test_troops_of_a_warring_side_are_no_peacekeeping_force(triples_of: Triples) -> None:
+    assert not any(
+        topic == "peacekeeping-force"
+        for _, topic, _ in triples_of("Moscow said it would send more Russian troops.")
+    )
