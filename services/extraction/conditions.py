@@ -34,7 +34,10 @@ class Condition:
 
 
 def find_conditions(
-    sent: Span, compiled: CompiledPack, doc_matches: list[tuple[str, int, int]]
+    sent: Span,
+    compiled: CompiledPack,
+    doc_matches: list[tuple[str, int, int]],
+    cue_heads: set[int] | None = None,
 ) -> list[Condition]:
     """The conditions stated in `sent`; `doc_matches` are the grammar phrases of the whole document."""
     doc = sent.doc
@@ -53,9 +56,11 @@ def find_conditions(
         if label == "INVCOND" and _is_date(doc[end : sent.end]):
             continue  # "until midnight on Sunday" bounds a period, it sets no condition
         stop = min([s for s in starts if s > start] + [sent.end])
+        if _is_main_verb(doc[start:end]):
+            continue  # "allies had provided aid" is no "provided (that)"
         tokens = _clause_after(doc[start:end], stop)
-        if not tokens:
-            continue
+        if not tokens or (_is_durative(doc[start:end], compiled) and _is_vacuous(doc, tokens, compiled)):
+            continue  # "for as long as necessary" promises more, it sets no terms
         kind = "inverted" if label == "INVCOND" else "marker"
         marker = doc[start:end]
         governed, anchor = _governed(marker)
@@ -69,6 +74,49 @@ def find_conditions(
                     break
     marked = {i for c in conditions for i in c.tokens}
     conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}, marked))
+    conditions.extend(_requirements_on_subject(sent, compiled, marked, cue_heads or set()))
+    return conditions
+
+
+def _is_main_verb(marker: Span) -> bool:
+    if len(marker) != 1 or marker[0].pos_ != "VERB":
+        return False
+    return any(c.dep_ in {"aux", "nsubj", "nsubjpass", "dobj"} for c in marker[0].children)
+
+
+def _is_durative(marker: Span, compiled: CompiledPack) -> bool:
+    return marker.text.lower() in compiled.words("durative_condition_markers")
+
+
+def _is_vacuous(doc: Doc, tokens: set[int], compiled: CompiledPack) -> bool:
+    text = " ".join(doc[i].lower_ for i in sorted(tokens) if not doc[i].is_punct)
+    return text in compiled.words("vacuous_conditions")
+
+
+def _requirements_on_subject(
+    sent: Span, compiled: CompiledPack, marked: set[int], cue_heads: set[int]
+) -> list[Condition]:
+    """ "Any pause must be monitored by observers": what the subject must be is its condition."""
+    modals = compiled.words("deontic_modals")
+    lasting = compiled.words("persistence_verbs")
+    conditions: list[Condition] = []
+    for token in sent:
+        if token.lower_ not in modals or token.dep_ != "aux":
+            continue
+        verb = token.head
+        subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
+        if not subjects or verb.lemma_.lower() in lasting or verb.i in marked:
+            continue
+        governed = {t.i for s in subjects for t in s.subtree}
+        if not governed & cue_heads:
+            continue  # only terms set for a topic named as the subject
+        own = [c for c in verb.children if c.dep_ not in {"conj", "cc", "punct"} and c.i > token.i]
+        tokens = {t.i for c in own for t in c.subtree if t.i not in marked} | {verb.i}
+        tokens = without_asides(sent.doc, {i for i in tokens if i < sent.end})
+        if not tokens:
+            continue
+        marker = sent.doc[token.i : token.i + 1]
+        conditions.append(Condition("only", marker, tokens, clause_parts(sent, tokens), governed, verb))
     return conditions
 
 

@@ -229,7 +229,7 @@ class RulesExtractor:
         if any(c.topic not in self.compiled.weak_topics for c in cues):
             # "membership as an outcome of negotiations": a weak topic named in passing.
             cues = [c for c in cues if c.topic not in self.compiled.weak_topics or not _modifies_noun(c.head)]
-        conditions = find_conditions(sent, self.compiled, phrases)
+        conditions = find_conditions(sent, self.compiled, phrases, {c.head.i for c in cues})
         if not cues:
             if conditions and previous:
                 return self._attach_to_previous(sent, conditions, mentions, previous)
@@ -540,7 +540,8 @@ class RulesExtractor:
         """Speakers named outside the cue's own clause: "..., he said", "according to X", "For X, ..."."""
         lex = self.compiled
         for token in sent:
-            if token.dep_ == "parataxis" and token.lemma_.lower() in lex.words("reporting_verbs"):
+            aside = token.dep_ == "parataxis" or (token.dep_ == "ccomp" and token.head.dep_ == "ROOT")
+            if aside and token.lemma_.lower() in lex.words("reporting_verbs"):
                 found = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
                 if found:
                     return found

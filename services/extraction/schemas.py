@@ -102,6 +102,8 @@ class Lexicon(_PackModel):
     condition_markers: list[str]
     # "X will not happen as long as Y": the demand is that Y ends.
     durative_condition_markers: list[str] = Field(default_factory=list)
+    vacuous_conditions: list[str] = Field(default_factory=list)
+    persistence_verbs: list[str] = Field(default_factory=list)
     inverted_condition_markers: list[str] = Field(default_factory=list)
     deontic_modals: list[str]
     precondition_markers: list[str]
