@@ -99,8 +99,20 @@ class RulesExtractor:
         return self.extract_many([article])[0]
 
     def extract_many(self, articles: Sequence[ArticleText]) -> list[list[Claim]]:
-        docs = self.nlp.pipe((a.body for a in articles), batch_size=BATCH_SIZE)
+        texts = (self._within_limit(a.body) for a in articles)
+        docs = self.nlp.pipe(texts, batch_size=BATCH_SIZE)
         return [self.claims_from_doc(doc, article) for doc, article in zip(docs, articles, strict=True)]
+
+    def _within_limit(self, body: str) -> str:
+        """The body, or its longest leading run of whole paragraphs the parser accepts.
+
+        Offsets stay valid because only a prefix is kept.
+        """
+        limit = self.nlp.max_length
+        if len(body) <= limit:
+            return body
+        cut = body.rfind("\n", 0, limit)
+        return body[: cut if cut > 0 else limit]
 
     def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
         year = (article.published_at or datetime.now(UTC)).year

@@ -292,3 +292,20 @@ def test_troops_of_a_warring_side_are_no_peacekeeping_force(triples_of: Triples)
         topic == "peacekeeping-force"
         for _, topic, _ in triples_of("Moscow said it would send more Russian troops.")
     )
+
+
+def test_degenerate_bodies_give_no_claims(extractor) -> None:
+    from services.extraction.schemas import ArticleText
+
+    for body in ["", "   \n\n", "?", "Привет, мир.", "\x00\x01", "Kyiv." * 3]:
+        assert extractor.extract(ArticleText(body=body)) == []
+
+
+def test_an_oversized_body_is_read_up_to_the_parser_limit(extractor) -> None:
+    from services.extraction.schemas import ArticleText
+
+    sentence = "Warsaw said it backed new sanctions on Russia.\n"
+    body = sentence + "x " * (extractor.nlp.max_length // 2 + 10)
+    claims = extractor.extract(ArticleText(body=body))
+    assert [(c.actor, c.topic, c.stance) for c in claims] == [("poland", "sanctions-on-russia", "support")]
+    assert body[claims[0].start : claims[0].end] == claims[0].quote
