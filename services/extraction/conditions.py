@@ -78,6 +78,18 @@ def find_conditions(
     return conditions
 
 
+def _obliged_verb(token: Token, modals: frozenset[str]) -> Token | None:
+    """The verb a modal obliges: "must <be>", or "had to <be>" where "had" heads the phrase."""
+    if token.lower_ in modals and token.dep_ == "aux":
+        return token.head
+    following = token.nbor(1) if token.i + 1 < len(token.doc) else None
+    if following is not None and f"{token.lower_} {following.lower_}" in modals:
+        complement = next((c for c in token.children if c.dep_ == "xcomp"), None)
+        if complement is not None and any(c.dep_ in {"nsubj", "nsubjpass"} for c in token.children):
+            return token  # the subject hangs from "had"; the obligation is its complement
+    return None
+
+
 def _is_main_verb(marker: Span) -> bool:
     if len(marker) != 1 or marker[0].pos_ != "VERB":
         return False
@@ -101,9 +113,9 @@ def _requirements_on_subject(
     lasting = compiled.words("persistence_verbs")
     conditions: list[Condition] = []
     for token in sent:
-        if token.lower_ not in modals or token.dep_ != "aux":
+        verb = _obliged_verb(token, modals)
+        if verb is None:
             continue
-        verb = token.head
         subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
         if not subjects or verb.lemma_.lower() in lasting or verb.i in marked:
             continue

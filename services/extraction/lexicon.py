@@ -111,6 +111,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "hedge_verbs",
             "non_stance_verbs",
             "question_words",
+            "outcome_words",
             "temporal_prepositions",
             "venue_prepositions",
             "agent_nouns",

@@ -606,7 +606,9 @@ class RulesExtractor:
                 previous = node
                 continue
             if node.i not in in_cue and not node.i < barrier:
-                if self._is_flip_verb(node) or lemma in lex.words("flip_adjectives"):
+                if (self._is_flip_verb(node) and not self._reached_as_adjunct(previous)) or (
+                    lemma in lex.words("flip_adjectives")
+                ):
                     negative = not negative
                 if node.dep_ == "prep" and node.lower_ in lex.words("negations"):
                     negative = not negative
@@ -634,6 +636,17 @@ class RulesExtractor:
             if span.root.i in on_path or span.root.head.i in on_path:
                 negative = not negative
         return negative
+
+    def _reached_as_adjunct(self, below: Token | None) -> bool:
+        """ "ended the meeting without a deal": the deal is not what was ended."""
+        if below is None:
+            return False
+        if below.dep_ in {"advcl", "advmod", "npadvmod"}:
+            return True
+        lex = self.compiled
+        return below.dep_ == "prep" and (
+            below.lower_ in lex.words("negations") or below.lower_ in lex.words("temporal_prepositions")
+        )
 
     def _is_flip_verb(self, token: Token) -> bool:
         lemma = token.lemma_.lower()
@@ -670,6 +683,8 @@ class RulesExtractor:
             sibling = below is not None and below.dep_ == "conj" and below.pos_ in {"VERB", "AUX"}
             if lemma in lex.words("non_stance_verbs") and not sibling:
                 return "accusation"  # "accused X of stalling, but said ...": the saying stands
+            if lemma in lex.words("outcome_words") and node.i not in in_cue:
+                return "outcome"
             if node.i in in_cue or position == 0:
                 continue
             if (

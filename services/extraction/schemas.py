@@ -111,6 +111,7 @@ class Lexicon(_PackModel):
     hedge_verbs: list[str] = Field(default_factory=list)
     non_stance_verbs: list[str]
     question_words: list[str]
+    outcome_words: list[str] = Field(default_factory=list)
     temporal_prepositions: list[str]
     venue_prepositions: list[str]
     agent_nouns: list[str]
