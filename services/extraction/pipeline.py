@@ -26,6 +26,7 @@ DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decad
 BATCH_SIZE = 32
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
+OBJECT_PREPOSITIONS = frozenset({"for", "to", "on", "about", "with", "into"})
 BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those", "each"})
 
 BASE_CONFIDENCE = 0.75
@@ -631,9 +632,12 @@ class RulesExtractor:
                 c.dep_ == "det" and c.lower_ in lex.words("negations") for c in token.children
             ):
                 negative = not negative  # "no soldiers would be sent"
+        cue_start = min(in_cue) if in_cue else scope[0].i
         for start, end in flips:
             span = scope[0].doc[start:end]
-            if span.root.i in on_path or span.root.head.i in on_path:
+            # "rather than a truce" reads the same however the parser attaches it.
+            adjacent = 0 <= cue_start - end <= 2
+            if span.root.i in on_path or span.root.head.i in on_path or adjacent:
                 negative = not negative
         return negative
 
@@ -837,10 +841,17 @@ def _span_indices(span: Span) -> set[int]:
 
 
 def _modifies_noun(token: Token) -> bool:
-    """Whether a word sits in a prepositional phrase ("an outcome of talks", "not in the talks")."""
+    """Whether a word is named in passing: "an outcome of talks", "not in the talks".
+
+    The object of a verb's own preposition ("called for talks", "ready for talks") is not.
+    """
     while token.dep_ in {"compound", "amod", "conj"}:
         token = token.head
-    return token.dep_ == "pobj"
+    if token.dep_ != "pobj":
+        return False
+    preposition = token.head
+    governed_by_predicate = preposition.head.pos_ in {"VERB", "ADJ", "AUX"}
+    return not (governed_by_predicate and preposition.lower_ in OBJECT_PREPOSITIONS)
 
 
 def _coordinator_before(conjunct: Token) -> int:
