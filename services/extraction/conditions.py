@@ -72,10 +72,28 @@ def find_conditions(
                 if condition is not None:
                     conditions.append(condition)
                     break
+    for label, start, end in matches:
+        if label == "PRINCIPLE":
+            condition = _but_clause(sent, doc[start:end])
+            if condition is not None:
+                conditions.append(condition)
     marked = {i for c in conditions for i in c.tokens}
     conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}, marked))
     conditions.extend(_requirements_on_subject(sent, compiled, marked, cue_heads or set()))
     return conditions
+
+
+def _but_clause(sent: Span, marker: Span) -> Condition | None:
+    """ "ready for a pause in principle, but X must stop first": X stopping is the condition."""
+    doc = sent.doc
+    but = next((t for t in doc[marker.end : sent.end] if t.lower_ == "but"), None)
+    if but is None:
+        return None
+    tokens = {i for i in range(but.i + 1, sent.end) if not doc[i].is_space}
+    tokens = without_asides(doc, tokens)
+    if not tokens:
+        return None
+    return Condition("marker", marker, tokens, clause_parts(sent, tokens), set(), None)
 
 
 def _obliged_verb(token: Token, modals: frozenset[str]) -> Token | None:
@@ -119,6 +137,8 @@ def _requirements_on_subject(
         subjects = [c for c in verb.children if c.dep_ in {"nsubj", "nsubjpass"}]
         if not subjects or verb.lemma_.lower() in lasting or verb.i in marked:
             continue
+        if verb.dep_ in {"acl", "relcl", "advcl"}:
+            continue  # "rejected the idea that X should be Y" sets no terms of its own
         governed = {t.i for s in subjects for t in s.subtree}
         if not governed & cue_heads:
             continue  # only terms set for a topic named as the subject

@@ -89,6 +89,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
         ("INVCOND", lex.inverted_condition_markers),
         ("FLIP", lex.flip_phrases),
         ("PRECOND", lex.precondition_markers),
+        ("PRINCIPLE", lex.principle_markers),
     ):
         phrase_matcher.add(label, [nlp.make_doc(_plain(p)) for p in phrases])
 

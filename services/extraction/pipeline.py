@@ -26,6 +26,7 @@ DURATION_WORDS = frozenset({"year", "years", "month", "months", "decade", "decad
 BATCH_SIZE = 32
 CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
+CLAUSE_LINKS = frozenset({"ccomp", "acl", "relcl", "advcl", "parataxis"})
 OBJECT_PREPOSITIONS = frozenset({"for", "to", "on", "about", "with", "into"})
 BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those", "each"})
 
@@ -294,7 +295,7 @@ class RulesExtractor:
             if not c.governs
             or cue.head.i in c.governs
             or cue.head.i in c.tokens
-            or self._binds_holder(c, holder_actors, sentence_cues, mentions)
+            or self._binds_holder(c, cue, holder_actors, sentence_cues, mentions)
         ]
         stance, parts, demand = self._stance(cue, negative, conditions, precondition, sent)
         confidence = BASE_CONFIDENCE
@@ -342,7 +343,12 @@ class RulesExtractor:
         return "conditional", parts, False
 
     def _binds_holder(
-        self, condition: Condition, holder_actors: set[str | None], cues: list[Cue], mentions: MentionIndex
+        self,
+        condition: Condition,
+        cue: Cue,
+        holder_actors: set[str | None],
+        cues: list[Cue],
+        mentions: MentionIndex,
     ) -> bool:
         """A condition on the holder's own predicate that names no topic of its own.
 
@@ -352,6 +358,11 @@ class RulesExtractor:
         named = [c for c in cues if c.head.i in condition.governs and c.head.i not in condition.tokens]
         if named or condition.anchor is None:
             return False
+        token = cue.head
+        while token.head.i != token.i:
+            if token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"}:
+                return False  # "... only once X, but promised Y": Y is a promise of its own
+            token = token.head
         verb: Token | None = condition.anchor
         for _ in range(4):
             if verb is None:
@@ -602,6 +613,8 @@ class RulesExtractor:
             )
             if sibling_of_previous and previous is not None:
                 barrier = max(barrier, _coordinator_before(previous))
+            elif previous is not None and previous.dep_ in CLAUSE_LINKS:
+                barrier = -1  # a verb governing the whole clause governs every conjunct in it
             if sibling_of_previous:
                 # "X must not mean A, and B would hold": the first conjunct's negation is its own.
                 previous = node

@@ -103,6 +103,7 @@ class Lexicon(_PackModel):
     # "X will not happen as long as Y": the demand is that Y ends.
     durative_condition_markers: list[str] = Field(default_factory=list)
     vacuous_conditions: list[str] = Field(default_factory=list)
+    principle_markers: list[str] = Field(default_factory=list)
     persistence_verbs: list[str] = Field(default_factory=list)
     inverted_condition_markers: list[str] = Field(default_factory=list)
     deontic_modals: list[str]
