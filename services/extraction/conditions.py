@@ -16,7 +16,7 @@ from services.extraction.lexicon import CompiledPack
 
 # Words dropped from a condition's text because they only carry the obligation.
 OBLIGATION_WORDS = frozenset(
-    {"must", "should", "would", "will", "can", "could", "have", "has", "to", "need", "needs"}
+    {"must", "should", "would", "will", "can", "could", "have", "has", "had", "to", "need", "needs"}
 )
 MARKERS_AFTER_ONLY = frozenset({"if", "with", "once", "after", "when", "in", "as", "provided", "until"})
 CLAUSE_BREAKS = frozenset({";", ":", "—", "–"})
@@ -144,6 +144,8 @@ def _requirements_on_subject(
             continue  # only terms set for a topic named as the subject
         own = [c for c in verb.children if c.dep_ not in {"conj", "cc", "punct"} and c.i > token.i]
         tokens = {t.i for c in own for t in c.subtree if t.i not in marked} | {verb.i}
+        if _is_vacuous(sent.doc, {i for i in tokens if sent.doc[i].lower_ not in OBLIGATION_WORDS}, compiled):
+            continue  # "X had to come first" ranks X first; it sets no terms for it
         tokens = without_asides(sent.doc, {i for i in tokens if i < sent.end})
         if not tokens:
             continue

@@ -634,7 +634,17 @@ class RulesExtractor:
                     or (child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"})
                     or (
                         (child.dep_ in {"acomp", "oprd", "attr", "xcomp", "ccomp"} or child.pos_ == "ADJ")
-                        and (child.lemma_.lower() in lex.words("flip_adjectives"))
+                        and (
+                            child.lemma_.lower() in lex.words("flip_adjectives")
+                            or child.lower_ in lex.words("flip_adjectives")
+                        )
+                    )
+                    # "deliveries would have to stop": the subject's own predicate undoes it.
+                    or (
+                        child.dep_ == "xcomp"
+                        and self._is_flip_verb(child)
+                        and previous is not None
+                        and previous.dep_ in {"nsubj", "nsubjpass"}
                     )
                 ):
                     negative = not negative
