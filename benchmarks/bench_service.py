@@ -6,7 +6,10 @@ database of its own. Every figure is printed next to a baseline measured in the 
 """
 
 import argparse
+import http.client
+import json
 import os
+import queue
 import socket
 import statistics
 import subprocess
@@ -118,23 +121,23 @@ def bench_projector(events: int) -> None:
 
 
 class Client:
-    """One keep-alive HTTP connection per thread: light enough that the server, not the client, is measured."""
+    """A pool of keep-alive HTTP connections, reused across runs as a real client would."""
 
-    def __init__(self, port: int, key: str) -> None:
-        self.port = port
+    def __init__(self, port: int, key: str, connections: int = 32) -> None:
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        self.local = threading.local()
+        self.pool: queue.Queue[http.client.HTTPConnection] = queue.Queue()
+        for _ in range(connections):
+            self.pool.put(http.client.HTTPConnection("127.0.0.1", port, timeout=30))
 
     def request(self, method: str, path: str, body: object = None) -> int:
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection(
-                "127.0.0.1", self.port, timeout=30
-            )
-        payload = json.dumps(body) if body is not None else None
-        connection.request(method, path, body=payload, headers=self.headers)
-        response = connection.getresponse()
-        response.read()
+        connection = self.pool.get()
+        try:
+            payload = json.dumps(body) if body is not None else None
+            connection.request(method, path, body=payload, headers=self.headers)
+            response = connection.getresponse()
+            response.read()
+        finally:
+            self.pool.put(connection)
         if response.status >= 400:
             raise RuntimeError(f"{method} {path}: {response.status}")
         return response.status
@@ -212,8 +215,11 @@ def bench_http(port: int, key: str, articles: int, read_seconds: float) -> None:
     ]
     elapsed = closed_loop(client, "POST", "/v1/articles/batch", batches, 4)
     print(f"ingest: {articles * 2 / elapsed:,.0f} articles/s accepted in batches of 100")
+    read_path = "/v1/positions?topic=topic-3&limit=50"
+    for path in ("/healthz", read_path):  # open every connection and fill the caches first
+        open_loop(client, path, 300, 1)
     base_lat = open_loop(client, "/healthz", 300, read_seconds)
-    read_lat = open_loop(client, "/v1/positions?topic=topic-3&limit=50", 300, read_seconds)
+    read_lat = open_loop(client, read_path, 300, read_seconds)
     print(
         f"read: GET /v1/positions at 300 req/s p50 {statistics.median(read_lat) * 1000:.1f} ms, "
         f"p99 {percentile(read_lat, 0.99) * 1000:.1f} ms (goal < 25 ms); "

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     stuck_article_seconds: int = Field(default=300, ge=5)
     projector_interval_seconds: float = Field(default=5.0, gt=0)
     read_cache_seconds: float = Field(
-        default=0.05, ge=0, description="How long a read trusts its last look at the projection checkpoint."
+        default=0.05,
+        ge=0,
+        description="How often the API looks at the projection checkpoint; reads lag it by at most this.",
     )
     projector_batch_size: int = Field(default=1000, ge=1)
 

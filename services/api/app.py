@@ -1,24 +1,45 @@
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from services.api.health import router as health_router
+from services.api.middleware import RejectNulBytes
 from services.api.problems import install_problem_handlers
 from services.api.web import router as web_router
 from services.articles.endpoints import router as articles_router
 from services.auth.endpoints import router as keys_router
 from services.eventstore.endpoints import router as events_router
 from services.logging import configure_logging
+from services.positions.endpoints import response_cache
 from services.positions.endpoints import router as positions_router
+from services.settings import get_settings
 from services.webhooks.endpoints import router as webhooks_router
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    watcher = None
+    if settings.read_cache_seconds > 0 and settings.database_url:
+        dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        watcher = asyncio.create_task(response_cache().watch(dsn))
+    yield
+    if watcher is not None:
+        watcher.cancel()
 
 
 def create_app() -> FastAPI:
     configure_logging()
     app = FastAPI(
+        lifespan=lifespan,
         title="Stance Tracker",
         version="0.1.0",
         description="Who stands where, read from the news: positions with their evidence, and their history.",
     )
     install_problem_handlers(app)
+    app.add_middleware(RejectNulBytes)
     for router in (
         health_router,
         web_router,

@@ -1,12 +1,13 @@
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from services.api.deps import ReadPrincipal, ReadSessionDep
 from services.eventstore import service
 from services.eventstore.schemas import EventPage
-from services.stances.events import STANCE_EVENT_TYPES, stream_id_for
+from services.stances.events import stream_id_for
 
+EventType = Literal["StanceChanged", "StanceReaffirmed", "StanceBackfilled"]
 router = APIRouter(prefix="/v1", tags=["events"])
 
 
@@ -18,7 +19,7 @@ def list_events(
         int, Query(ge=0, le=2**63 - 1, description="Global position to read after (a `next_cursor`).")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    type: Annotated[list[str] | None, Query(description=f"One of {', '.join(STANCE_EVENT_TYPES)}.")] = None,
+    type: Annotated[list[EventType] | None, Query(description="Event type; repeat for several.")] = None,
     actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
 ) -> EventPage:
     streams = [stream_id_for(a) for a in actor] if actor else None

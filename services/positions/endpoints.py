@@ -141,4 +141,4 @@ async def cached_response(request: Request, session: Session, build: Callable[[]
 
 @lru_cache
 def response_cache() -> ProjectionCache:
-    return ProjectionCache(ttl=get_settings().read_cache_seconds)
+    return ProjectionCache(interval=get_settings().read_cache_seconds)
