@@ -106,9 +106,16 @@ async def test_a_batch_stores_all_or_nothing(client, auth):
     response = await client.post("/v1/articles/batch", json={"articles": good}, headers=auth)
     assert response.status_code == 202
     assert [item["created"] for item in response.json()["items"]] == [True, True, True]
+    twice = await client.post(
+        "/v1/articles/batch",
+        json={"articles": [{"body": BODY + " Twice."}, {"body": BODY + " Twice."}]},
+        headers=auth,
+    )
+    first, second = twice.json()["items"]
+    assert (first["created"], second["created"], second["id"]) == (True, False, first["id"])
     too_many = {"articles": [{"body": f"{BODY} N{i}."} for i in range(101)]}
     assert (await client.post("/v1/articles/batch", json=too_many, headers=auth)).status_code == 422
-    assert stored_articles() == 3
+    assert stored_articles() == 4
 
 
 @pytest.mark.parametrize(

@@ -10,21 +10,21 @@ from sqlalchemy.orm import Session
 from services.models import Article
 
 
-def insert_new(session: Session, values: dict[str, Any]) -> uuid.UUID | None:
-    """Insert unless an article with the same url, text or idempotency key exists."""
-    statement = insert(Article).values(**values).on_conflict_do_nothing().returning(Article.id)
-    return session.execute(statement).scalar_one_or_none()
+def insert_new(session: Session, rows: Sequence[dict[str, Any]]) -> list[Article]:
+    """Insert the rows that are new; a row whose url, text or idempotency key exists is skipped."""
+    statement = insert(Article).on_conflict_do_nothing().returning(Article)
+    return list(session.scalars(statement, list(rows)))
 
 
-def find_duplicate(
-    session: Session, url: str | None, content_hash: str, idempotency_key: str | None
-) -> Article | None:
-    matches = [Article.content_hash == content_hash]
-    if url:
-        matches.append(Article.url == url)
-    if idempotency_key:
-        matches.append(Article.idempotency_key == idempotency_key)
-    return session.scalars(select(Article).where(or_(*matches)).limit(1)).first()
+def find_duplicates(session: Session, rows: Sequence[dict[str, Any]]) -> list[Article]:
+    urls = [row["url"] for row in rows if row["url"]]
+    keys = [row["idempotency_key"] for row in rows if row["idempotency_key"]]
+    matches = [Article.content_hash.in_([row["content_hash"] for row in rows])]
+    if urls:
+        matches.append(Article.url.in_(urls))
+    if keys:
+        matches.append(Article.idempotency_key.in_(keys))
+    return list(session.scalars(select(Article).where(or_(*matches))))
 
 
 def get(session: Session, article_id: uuid.UUID) -> Article | None:

@@ -72,23 +72,35 @@ def ingest(
             rows.append(prepare(article, min_chars, now))
         except InvalidArticle as exc:
             raise InvalidArticle(str(exc), index if len(articles) > 1 else None) from exc
-    results = []
     for offset, row in enumerate(rows):
-        key = f"{idempotency_key}#{offset}" if idempotency_key and len(rows) > 1 else idempotency_key
-        article_id = repository.insert_new(
-            session, {**row, "id": uuid.uuid4(), "idempotency_key": key, "status": "pending"}
+        row["id"] = uuid.uuid4()
+        row["status"] = "pending"
+        row["idempotency_key"] = (
+            f"{idempotency_key}#{offset}" if idempotency_key and len(rows) > 1 else idempotency_key
         )
-        if article_id is None:
-            existing = repository.find_duplicate(session, row["url"], row["content_hash"], key)
-            if existing is None:  # the conflicting row was deleted under us; nothing here deletes
-                raise RuntimeError("duplicate article vanished")
-            results.append(IngestResult(existing, created=False))
+    inserted = {article.id: article for article in repository.insert_new(session, rows)}
+    duplicates = [row for row in rows if row["id"] not in inserted]
+    known = repository.find_duplicates(session, duplicates) if duplicates else []
+    results = []
+    for row in rows:
+        article = inserted.get(row["id"])
+        if article is not None:
+            results.append(IngestResult(article, created=True))
+            queue.enqueue(session, EXTRACT_TASK, str(article.id))
             continue
-        stored = repository.get(session, article_id)
-        assert stored is not None
-        results.append(IngestResult(stored, created=True))
-        queue.enqueue(session, EXTRACT_TASK, str(article_id))
+        original = next((a for a in known if _same_article(a, row)), None)
+        if original is None:  # the conflicting row vanished under us; nothing here deletes
+            raise RuntimeError("duplicate article vanished")
+        results.append(IngestResult(original, created=False))
     return results
+
+
+def _same_article(article: Article, row: dict[str, Any]) -> bool:
+    return (
+        article.content_hash == row["content_hash"]
+        or (row["url"] is not None and article.url == row["url"])
+        or (row["idempotency_key"] is not None and article.idempotency_key == row["idempotency_key"])
+    )
 
 
 def start_processing(session: Session, article_id: uuid.UUID) -> int | None:
