@@ -161,6 +161,8 @@ def _governed(marker: Span) -> tuple[set[int], Token | None]:
     clause = last.head if opens_clause else last
     attached_to = clause.head
     while marker.start <= attached_to.i < marker.end and attached_to.head.i != attached_to.i:
+        if any(c.dep_ in {"nsubj", "nsubjpass"} for c in attached_to.children):
+            break  # "participation would depend on X": the marker's own verb is the anchor
         attached_to = attached_to.head  # "provided that X": the clause hangs from "provided"
     if attached_to.i == clause.i or attached_to.dep_ == "ROOT":
         return set(), attached_to

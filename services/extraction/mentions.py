@@ -55,10 +55,14 @@ class MentionIndex:
             if ent.label_ == "PERSON":
                 spans.append(Span(doc, ent.start, ent.end, label="STRANGER"))
         raw: list[Mention] = []
-        for span in _longest_spans(spans, doc):
+        chosen = _longest_spans(spans, doc)
+        stranger_starts = {s.start for s in chosen if s.label_ == "STRANGER"}
+        for span in chosen:
             if span.label_ == "STRANGER":
                 raw.append(Mention(span.start, span.end, None, None, "stranger"))
                 continue
+            if doc.vocab.strings[span.label].startswith("R:") and span.end in stranger_starts:
+                continue  # "the special envoy Jane Roe": the title is hers, not the pack's holder's
             key = doc.vocab.strings[span.label]
             ref = compiled.actor_refs[key]
             kind = "place" if ref.is_place else "role" if key.startswith("R:") else "name"

@@ -124,6 +124,8 @@ class RulesExtractor:
         raw: list[RawClaim] = []
         previous: list[RawClaim] = []
         for sent in doc.sents:
+            if not sent.text.strip():
+                continue  # a blank line between paragraphs is not a sentence in between
             found = self._sentence_claims(sent, cues, mentions, phrases, year, previous)
             raw.extend(found)
             previous = found
@@ -451,6 +453,8 @@ class RulesExtractor:
                 for mention in self._nominal_holders(node, mentions):
                     nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
             agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
+            # "NATO membership was out of the question": the cue's own words name no holder.
+            agents = [m for m in agents if m.start not in in_cue]
             if agents and self._opens_condition(node):
                 agents = []  # "if X stopped ...": the speaker sets the terms, X does not
             if agents:
@@ -765,7 +769,7 @@ class RulesExtractor:
             return []
         attached: list[RawClaim] = []
         for claim in previous:
-            if claim.actor in actors and claim.stance == "support":
+            if claim.actor in actors and claim.stance in {"support", "conditional"}:
                 claim.stance = "conditional"
                 claim.conditions = [*claim.conditions, *parts]
                 attached.append(claim)
@@ -780,9 +784,10 @@ class RulesExtractor:
         subject = subjects[0]
         if subject.lower_ in BACK_POINTERS:
             return True
+        # "the plan", or "Ankara's participation" right after Ankara offered it.
+        determiners = self.compiled.words("anaphoric_determiners")
         return subject.lemma_.lower() in self.compiled.words("anaphoric_nouns") and any(
-            c.dep_ == "det" and c.lower_ in self.compiled.words("anaphoric_determiners")
-            for c in subject.children
+            (c.dep_ == "det" and c.lower_ in determiners) or c.dep_ == "poss" for c in subject.children
         )
 
     def _sentence_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
