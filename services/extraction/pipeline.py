@@ -453,7 +453,7 @@ class RulesExtractor:
                 for mention in self._nominal_holders(node, mentions):
                     nominal.append((mention, self._negative(path[: position + 1], in_cue, flips)))
             agents, raised = self._agents(node, path[position - 1] if position else None, mentions)
-            # "NATO membership was out of the question": the cue's own words name no holder.
+            # "League membership was out of the question": the cue's own words name no holder.
             agents = [m for m in agents if m.start not in in_cue]
             if agents and self._opens_condition(node):
                 agents = []  # "if X stopped ...": the speaker sets the terms, X does not
@@ -784,7 +784,7 @@ class RulesExtractor:
         subject = subjects[0]
         if subject.lower_ in BACK_POINTERS:
             return True
-        # "the plan", or "Ankara's participation" right after Ankara offered it.
+        # "the plan", or "Strelsau's participation" right after Strelsau offered it.
         determiners = self.compiled.words("anaphoric_determiners")
         return subject.lemma_.lower() in self.compiled.words("anaphoric_nouns") and any(
             (c.dep_ == "det" and c.lower_ in determiners) or c.dep_ == "poss" for c in subject.children
