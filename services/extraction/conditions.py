@@ -19,6 +19,9 @@ OBLIGATION_WORDS = frozenset(
     {"must", "should", "would", "will", "can", "could", "have", "has", "had", "to", "need", "needs"}
 )
 MARKERS_AFTER_ONLY = frozenset({"if", "with", "once", "after", "when", "in", "as", "provided", "until"})
+ONLY_CONDITION_VERBS = frozenset(
+    {"be", "hold", "work", "succeed", "come", "happen", "start", "begin", "last", "take"}
+)
 CLAUSE_BREAKS = frozenset({";", ":", "—", "–"})
 
 
@@ -343,6 +346,8 @@ def _only_conditions(sent: Span, marker_starts: set[int], marked: set[int]) -> l
         verb = token.head
         if not any(c.dep_ == "aux" and c.tag_ == "MD" for c in verb.children):
             continue  # "offered only a pause" limits, it does not condition
+        if verb.lemma_.lower() not in ONLY_CONDITION_VERBS:
+            continue  # "would only harm X" means merely; "can only be", "would only hold" set terms
         tokens = {t.i for t in verb.subtree if token.i < t.i < sent.end}
         if tokens & marked:
             continue  # "would only hold if ...": the marker states the condition

@@ -13,6 +13,9 @@ NP_LINKS = frozenset({"compound", "poss", "amod", "appos", "nmod", "flat", "conj
 NP_PREPOSITIONS = frozenset({"of", "from"})
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
 PLACE_HOLDER_DEPS = frozenset({"nsubj", "nsubjpass", "poss", "appos", "conj", "ROOT"})
+MEMBER_WORDS = frozenset(
+    {"some", "many", "most", "all", "each", "one", "none", "several", "group", "head", "heads"}
+)
 MOVEMENT_VERBS = frozenset({"visit", "leave", "reach", "arrive", "enter", "host", "tour"})
 
 
@@ -181,6 +184,10 @@ class MentionIndex:
 
     # -- queries ---------------------------------------------------------------------------
 
+    def _names_members(self, head: Token) -> bool:
+        """ "leaders of X", "26 of X's leaders", "officials from X" name X; "membership of X" does not."""
+        return head.pos_ == "NUM" or head.lemma_.lower() in self.compiled.words("agent_nouns") | MEMBER_WORDS
+
     def at(self, token: Token) -> Mention | None:
         return self.by_token.get(token.i)
 
@@ -198,7 +205,7 @@ class MentionIndex:
                 continue  # "the treaty's clause" is a thing, not a speaker
             if child.dep_ in NP_LINKS:
                 found.extend(self.in_noun_phrase(child, depth - 1))
-            elif child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS:
+            elif child.dep_ == "prep" and child.lower_ in NP_PREPOSITIONS and self._names_members(head):
                 for pobj in child.children:
                     if pobj.dep_ == "pobj":
                         found.extend(self.in_noun_phrase(pobj, depth - 1))

@@ -181,10 +181,13 @@ class RulesExtractor:
         determiners = self.compiled.words("anaphoric_determiners")
         weak = self.compiled.weak_topics
         previous_topics: set[str] = set()
+        quiet = 0  # sentences since the last one that named a topic
         for sent in doc.sents:
+            if not sent.text.strip():
+                continue
             cues = by_sentence.get(sent.start, [])
             strong = {c.topic for c in cues if c.topic not in weak}
-            if not strong and len(previous_topics) == 1:
+            if not strong and len(previous_topics) == 1 and quiet == 0:
                 (topic,) = previous_topics
                 for token in sent:
                     if (
@@ -197,7 +200,10 @@ class RulesExtractor:
                         by_sentence.setdefault(sent.start, []).append(
                             Cue(topic, doc[token.i : token.i + 1], reversed_)
                         )
-            previous_topics = strong
+            if strong:
+                previous_topics, quiet = strong, 0
+            else:
+                quiet += 1
 
     def _excluded(self, topic: str, span: Span) -> bool:
         excluded = self._exclude_words.get(topic)
