@@ -7,6 +7,7 @@ database of its own. Every figure is printed next to a baseline measured in the 
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import queue
@@ -20,6 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import psycopg
 
@@ -228,6 +230,67 @@ def bench_http(port: int, key: str, articles: int, read_seconds: float) -> None:
     )
 
 
+class Receiver(http.server.BaseHTTPRequestHandler):
+    """Records when each position change arrives, keyed by the article that caused it."""
+
+    arrivals: ClassVar[dict[str, float]] = {}
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        payload = json.loads(body)
+        if payload.get("type") == "position.changed":
+            Receiver.arrivals.setdefault(payload["data"]["evidence"]["article_id"], time.perf_counter())
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def bench_webhooks(port: int, key: str, articles: int) -> None:
+    """Articles posted at 10 per second, each moving russia/ceasefire; the time until its webhook."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    receiver_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    client = Client(port, key, connections=4)
+    status = client.request("POST", "/v1/subscriptions", {"url": receiver_url, "actors": ["russia"]})
+    assert status == 201
+    floor = []
+    for _ in range(50):
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1])
+        t0 = time.perf_counter()
+        connection.request("POST", "/hook", body=b'{"type":"ping"}', headers={"content-length": "15"})
+        connection.getresponse().read()
+        floor.append(time.perf_counter() - t0)
+    posted: dict[str, float] = {}
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    for i in range(articles):
+        verb = ("rejects", "accepts")[i % 2]
+        body = {
+            "body": f"Bulletin {i} ({uuid.uuid4().hex[:8]}). The Kremlin said that Russia {verb} the proposed "
+            "ceasefire, according to a statement released in Moscow.",
+            "published_at": (start + timedelta(hours=i)).isoformat(),
+        }
+        due = time.perf_counter() + 0.1
+        connection = client.pool.get()
+        connection.request("POST", "/v1/articles", body=json.dumps(body), headers=client.headers)
+        response = connection.getresponse()
+        article_id = json.loads(response.read())["id"]
+        client.pool.put(connection)
+        posted[article_id] = due - 0.1
+        time.sleep(max(0.0, due - time.perf_counter()))
+    deadline = time.perf_counter() + 30
+    while len(Receiver.arrivals) < articles and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    latencies = [Receiver.arrivals[a] - t for a, t in posted.items() if a in Receiver.arrivals]
+    server.shutdown()
+    print(
+        f"webhooks: {len(latencies)}/{articles} changes delivered; article-to-webhook at 10 articles/s "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {percentile(latencies, 0.95) * 1000:.0f} ms "
+        f"(goal < 2,000 ms); a bare POST to the receiver p95 {percentile(floor, 0.95) * 1000:.1f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller runs")
@@ -240,6 +303,7 @@ def main() -> None:
         STANCE_HOME=str(home),
         STANCE_QUEUE=f"bench-{uuid.uuid4().hex[:6]}",
         STANCE_LOG_LEVEL="WARNING",
+        STANCE_WEBHOOK_ALLOWED_HOSTS="127.0.0.1",
     )
     from services.auth.service import create_key
     from services.db import get_engine, session_scope
@@ -261,6 +325,19 @@ def main() -> None:
         while not port_open(port) and time.monotonic() < deadline:
             time.sleep(0.1)
         bench_http(port, key, 500 if args.quick else 2000, 3 if args.quick else 10)
+        import redis
+
+        # The ingest runs above queued thousands of extractions; measure latency on an empty queue.
+        redis.Redis.from_url(redis_url).delete(os.environ["STANCE_QUEUE"])
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker"], env=os.environ.copy(), cwd=ROOT
+        )
+        time.sleep(8)  # the worker loads the language model before it takes tasks
+        try:
+            bench_webhooks(port, key, 50 if args.quick else 200)
+        finally:
+            worker.terminate()
+            worker.wait()
     finally:
         if api is not None:
             api.terminate()

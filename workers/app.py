@@ -17,7 +17,9 @@ def create_celery() -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        # Prefetching a few keeps a busy pool fed; with a prefetch of one, kombu's Redis poller
+        # idled up to a second between tasks (article-to-webhook p50 1.3 s against 0.1 s).
+        worker_prefetch_multiplier=4,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 600},
