@@ -254,7 +254,7 @@ class RulesExtractor:
         conditions = find_conditions(sent, self.compiled, phrases, {c.head.i for c in cues})
         if not cues:
             if conditions and previous:
-                return self._attach_to_previous(sent, conditions, mentions, previous)
+                self._add_terms_to_previous(sent, conditions, mentions, previous)
             return []
         flips = [(s, e) for label, s, e in phrases if label == "FLIP" and sent.start <= s and e <= sent.end]
         claims: list[RawClaim] = []
@@ -763,23 +763,22 @@ class RulesExtractor:
 
     # -- sentences without a topic ---------------------------------------------------------
 
-    def _attach_to_previous(
+    def _add_terms_to_previous(
         self, sent: Span, conditions: list[Condition], mentions: MentionIndex, previous: list[RawClaim]
-    ) -> list[RawClaim]:
-        """ "Both could start at once if X does the same": terms for what was just proposed."""
-        holders = self._sentence_holders(sent, mentions)
-        actors = {m.actor for m in holders}
+    ) -> None:
+        """ "Both could start at once if X does the same": terms for what was just proposed.
+
+        The previous sentence's claims by the same holder become conditional, in place.
+        """
+        actors = {m.actor for m in self._sentence_holders(sent, mentions)}
         conditions = [c for c in conditions if self._about_something_named_before(c, sent)]
         parts = [p for c in conditions if c.kind != "precondition" for p in c.parts]
         if not parts:
-            return []
-        attached: list[RawClaim] = []
+            return
         for claim in previous:
             if claim.actor in actors and claim.stance in {"support", "conditional"}:
                 claim.stance = "conditional"
                 claim.conditions = [*claim.conditions, *parts]
-                attached.append(claim)
-        return []
 
     def _about_something_named_before(self, condition: Condition, sent: Span) -> bool:
         """Whether the conditioned clause's subject points back ("Both could start if ...")."""
