@@ -17,8 +17,9 @@ AFTER_COMMIT_KEY = "after_commit_callbacks"
 def get_engine(url: str | None = None) -> Engine:
     return create_engine(
         url or get_settings().require_database_url(),
-        pool_size=10,
-        max_overflow=20,
+        # As many as the API's thread pool runs at once, so a busy API does not reconnect.
+        pool_size=40,
+        max_overflow=10,
         pool_recycle=1800,
         connect_args={"options": "-c timezone=UTC"},
         json_serializer=_dumps,

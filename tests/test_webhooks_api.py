@@ -8,7 +8,8 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.api.app import app
-from services.settings import Settings, get_settings
+from services.api.deps import settings as settings_dependency
+from services.settings import Settings
 from tests.conftest import wait_for
 from tests.factories import claim
 from tests.test_webhooks import deliveries, publish, subscribe
@@ -108,9 +109,9 @@ async def test_subscriptions_need_the_admin_scope_and_unknown_ids_are_404(client
 @pytest.fixture
 def without_allow_list():
     settings = Settings().model_copy(update={"webhook_allowed_hosts": []})
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[settings_dependency] = lambda: settings
     yield settings
-    app.dependency_overrides.pop(get_settings, None)
+    app.dependency_overrides.pop(settings_dependency, None)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,20 +10,28 @@ from services.auth.schemas import Principal, Scope
 from services.db import get_read_sessionmaker, get_sessionmaker
 from services.settings import Settings, get_settings
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def settings() -> Settings:
+    return get_settings()
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed when the endpoint returns, rolled back on error."""
+SettingsDep = Annotated[Settings, Depends(settings)]
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """The request's unit of work: committed when the endpoint returns, rolled back on error.
+
+    Async so that opening it costs no thread hop; the commit runs in a worker thread.
+    """
     session = get_sessionmaker()()
     try:
         yield session
-        session.commit()
+        await run_in_threadpool(session.commit)
     except BaseException:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         raise
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
