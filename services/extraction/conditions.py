@@ -80,10 +80,30 @@ def find_conditions(
             condition = _but_clause(sent, doc[start:end])
             if condition is not None:
                 conditions.append(condition)
+    conditions.extend(_condition_nouns(sent, compiled))
     marked = {i for c in conditions for i in c.tokens}
     conditions.extend(_only_conditions(sent, {s for _, s, _ in markers}, marked))
     conditions.extend(_requirements_on_subject(sent, compiled, marked, cue_heads or set()))
     return conditions
+
+
+def _condition_nouns(sent: Span, compiled: CompiledPack) -> list[Condition]:
+    """ "A halt to X was the key condition for a truce": the subject is what the truce requires."""
+    nouns = compiled.words("precondition_nouns")
+    found: list[Condition] = []
+    for token in sent:
+        if token.lemma_.lower() not in nouns or token.dep_ not in {"attr", "oprd"}:
+            continue
+        purpose = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "for"), None)
+        copula = token.head
+        subject = next((c for c in copula.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if purpose is None or subject is None:
+            continue
+        tokens = without_asides(sent.doc, {t.i for t in subject.subtree})
+        governed = {t.i for t in purpose.subtree}
+        marker = sent.doc[token.i : token.i + 1]
+        found.append(Condition("precondition", marker, tokens, clause_parts(sent, tokens), governed, copula))
+    return found
 
 
 def _but_clause(sent: Span, marker: Span) -> Condition | None:

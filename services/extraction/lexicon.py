@@ -120,6 +120,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "oppose_nouns",
             "contact_verbs",
             "vacuous_conditions",
+            "precondition_nouns",
             "durative_condition_markers",
             "persistence_verbs",
             "contact_parties",

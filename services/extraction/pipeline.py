@@ -164,8 +164,12 @@ class RulesExtractor:
         for start in sorted(by_sentence):
             for cue in sorted(by_sentence[start], key=lambda c: c.span.start):
                 narrow = narrower.get(cue.topic)
-                definite = len(cue.span) == 1 and any(
-                    c.dep_ == "det" and c.lower_ in determiners for c in cue.head.children
+                # Only a bare "the truce" points back; "the full 30-day truce" is described anew.
+                modifiers = [c for c in cue.head.children if c.dep_ in {"amod", "compound", "nummod"}]
+                definite = (
+                    len(cue.span) == 1
+                    and not modifiers
+                    and any(c.dep_ == "det" and c.lower_ in determiners for c in cue.head.children)
                 )
                 if (
                     narrow is not None
@@ -666,6 +670,16 @@ class RulesExtractor:
             ):
                 negative = not negative  # "no soldiers would be sent"
         cue_start = min(in_cue) if in_cue else scope[0].i
+        doc = scope[0].doc
+        # "a halt to attacks", "banning strikes": a flip word just before the cue governs it
+        # even when the parser hangs the cue elsewhere.
+        for i in range(cue_start - 1, max(cue_start - 4, scope[0].sent.start - 1), -1):
+            word = doc[i]
+            if self._is_flip_verb(word) and word.i not in on_path and word.i not in in_cue:
+                negative = not negative
+                break
+            if word.pos_ not in {"ADP", "DET", "PART"}:
+                break
         for start, end in flips:
             span = scope[0].doc[start:end]
             # "rather than a truce" reads the same however the parser attaches it.
@@ -681,8 +695,11 @@ class RulesExtractor:
         if below.dep_ in {"advcl", "advmod", "npadvmod"}:
             return True
         lex = self.compiled
+        # "banning strikes, together with a pause at sea": what comes "with" is not banned.
         return below.dep_ == "prep" and (
-            below.lower_ in lex.words("negations") or below.lower_ in lex.words("temporal_prepositions")
+            below.lower_ in lex.words("negations")
+            or below.lower_ in lex.words("temporal_prepositions")
+            or below.lower_ == "with"
         )
 
     def _is_flip_verb(self, token: Token) -> bool:

@@ -108,6 +108,7 @@ class Lexicon(_PackModel):
     inverted_condition_markers: list[str] = Field(default_factory=list)
     deontic_modals: list[str]
     precondition_markers: list[str]
+    precondition_nouns: list[str] = Field(default_factory=list)
     hedges: list[str]
     hedge_verbs: list[str] = Field(default_factory=list)
     non_stance_verbs: list[str]
