@@ -45,6 +45,7 @@ def extract(
     pack: Annotated[Path | None, typer.Option("--pack", help="Domain pack file (YAML or JSON).")] = None,
 ) -> None:
     """Extract stance claims from article files, offline."""
+    from services.extraction.domain import DomainPackError
     from services.extraction.service import get_extractor
 
     if format not in FORMATS:
@@ -54,7 +55,11 @@ def extract(
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    extractor = get_extractor(pack)
+    try:
+        extractor = get_extractor(pack)
+    except DomainPackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     results = extractor.extract_many(articles)
     if format == "jsonl":
         for path, claims in zip(files, results, strict=True):

@@ -30,6 +30,7 @@ class CompiledPack:
     actor_refs: dict[str, ActorRef]
     topic_matcher: CueMatcher
     cue_topics: dict[str, tuple[str, bool]]  # match key -> (topic id, reversed)
+    context_keys: set[str]  # keys of cues that need the topic named just before
     phrase_matcher: PhraseMatcher  # grammar phrases: condition markers, flip phrases
     demonyms: dict[str, str]  # lower-cased adjective -> actor id
     person_titles: dict[str, list[tuple[str, str]]]  # title -> [(person, actor)]
@@ -76,12 +77,18 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
 
     topic_matcher = CueMatcher()
     cue_topics: dict[str, tuple[str, bool]] = {}
+    context_keys: set[str] = set()
     for topic in pack.topics:
         for reversed_, cues in ((False, topic.cues), (True, topic.reversed_cues)):
             for number, cue in enumerate(cues):
                 key = f"T:{topic.id}:{int(reversed_)}:{number}"
                 cue_topics[key] = (topic.id, reversed_)
                 topic_matcher.add(key, cue, nlp)
+        for number, cue in enumerate(topic.context_cues):
+            key = f"C:{topic.id}:{number}"
+            cue_topics[key] = (topic.id, False)
+            context_keys.add(key)
+            topic_matcher.add(key, cue, nlp)
 
     phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
     for label, phrases in (
@@ -139,6 +146,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
         actor_refs=actor_refs,
         topic_matcher=topic_matcher,
         cue_topics=cue_topics,
+        context_keys=context_keys,
         phrase_matcher=phrase_matcher,
         demonyms=demonyms,
         person_titles=person_titles,

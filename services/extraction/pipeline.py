@@ -138,11 +138,16 @@ class RulesExtractor:
         lowers = [t.lower_ for t in doc]
         spans = [Span(doc, s, e, label=key) for key, s, e in self.compiled.topic_matcher(lowers)]
         cues: list[Cue] = []
+        vague: list[Span] = []
         for span in filter_spans(spans):
             topic, reversed_ = self.compiled.cue_topics[span.label_]
             if self._excluded(topic, span):
                 continue
+            if span.label_ in self.compiled.context_keys:
+                vague.append(span)
+                continue
             cues.append(Cue(topic, span, reversed_))
+        cues.extend(self._cues_in_context(vague, cues, mentions))
         contact = self.pack.lexicon.contact_topic
         if contact is not None:
             taken = {i for c in cues for i in range(c.span.start, c.span.end)}
@@ -208,6 +213,18 @@ class RulesExtractor:
                 previous_topics, quiet = strong, 0
             else:
                 quiet += 1
+
+    def _cues_in_context(self, vague: list[Span], cues: list[Cue], mentions: MentionIndex) -> list[Cue]:
+        """ "membership" is the topic's only when its full cue came up in this or the last two sentences."""
+        starts = sorted(set(mentions.sentence_start))
+        found: list[Cue] = []
+        for span in vague:
+            topic, _ = self.compiled.cue_topics[span.label_]
+            here = starts.index(mentions.sentence_start[span.start])
+            window = set(starts[max(0, here - 2) : here + 1])
+            if any(c.topic == topic and mentions.sentence_start[c.span.start] in window for c in cues):
+                found.append(Cue(topic, span))
+        return found
 
     def _excluded(self, topic: str, span: Span) -> bool:
         excluded = self._exclude_words.get(topic)

@@ -87,6 +87,8 @@ class TopicDef(_PackModel):
     participation: bool = False
     # A narrower kind of another topic: once named, "the <cue of the broader topic>" refers back to it.
     narrows: str | None = None
+    # Cues too vague on their own ("membership"): they count only shortly after a full cue.
+    context_cues: list[str] = Field(default_factory=list)
     # Words that, in or next to a cue, show it is about something else.
     exclude_words: list[str] = Field(default_factory=list)
 

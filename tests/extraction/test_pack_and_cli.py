@@ -106,3 +106,13 @@ def test_cli_rejects_an_unknown_format(tmp_path: Path) -> None:
     text.write_text("Nothing here.")
     result = CliRunner().invoke(_app(), ["--format", "xml", str(text)])
     assert result.exit_code != 0
+
+
+def test_cli_reports_a_broken_pack_without_a_traceback(tmp_path: Path) -> None:
+    text = tmp_path / "a.txt"
+    text.write_text("Nothing here.")
+    broken = tmp_path / "pack.yaml"
+    broken.write_text("name: x\nversion: '1'\nactors: []\n")
+    result = CliRunner().invoke(_app(), ["--pack", str(broken), str(text)])
+    assert result.exit_code == 2
+    assert "invalid domain pack" in result.output
