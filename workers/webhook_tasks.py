@@ -15,8 +15,10 @@ def deliver(delivery_id: str) -> str:
     with session_scope() as session:
         outcome = delivery.attempt(session, key, get_settings())
         subscription_id = delivery.subscription_of(session, key)
-    if outcome in ("delivered", "failed") and subscription_id is not None:
-        # The next delivery in this subscription's line was waiting for this one to settle.
+    if outcome in ("delivered", "failed", "waiting") and subscription_id is not None:
+        # Settled: the next delivery in this subscription's line was waiting for this one.
+        # Waiting: the earlier one may have settled while this row was locked, and its hand-over
+        # then found this row busy; looking again after commit makes sure the line moves.
         with session_scope() as session:
             service.dispatch_due(session, subscription_id)
     return outcome
