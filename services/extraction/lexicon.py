@@ -125,6 +125,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "agent_nouns",
             "support_nouns",
             "oppose_nouns",
+            "position_nouns",
             "contact_verbs",
             "vacuous_conditions",
             "precondition_nouns",

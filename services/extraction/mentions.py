@@ -176,8 +176,9 @@ class MentionIndex:
                 and root.head.head.dep_ == "ROOT"
                 and root.head.i == self.sentence_start[root.i]
             )
-        if root.dep_ == "compound" and root.head.lemma_.lower() not in lex.words("agent_nouns"):
-            return True
+        owners = lex.words("agent_nouns") | lex.words("support_nouns") | lex.words("oppose_nouns")
+        if root.dep_ == "compound" and root.head.lemma_.lower() not in owners:
+            return True  # "the Strelsau region"; but "the Ruritanian proposal" is the government's
         if root.dep_ == "dobj" and root.head.lemma_.lower() in MOVEMENT_VERBS:
             return True
         return root.dep_ not in PLACE_HOLDER_DEPS and root.dep_ not in {"pobj", "compound", "dobj", "attr"}

@@ -33,6 +33,7 @@ BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those
 BASE_CONFIDENCE = 0.75
 NAMED_SPEAKER_BONUS = 0.1
 HEDGE_FACTOR = 0.55
+GUESS_FACTOR = 0.35  # rule 2: a third party's guess is optional at most, so it rarely clears the bar
 INDIRECT_HOLDER_FACTOR = 0.85
 DEMAND_FACTOR = 0.9
 REPEAT_BONUS = 0.05
@@ -65,6 +66,7 @@ class Reading:
     indirect: bool = False
     nominal: list[tuple[Mention, bool]] = field(default_factory=list)  # ("the Ruritanian proposal", negative)
     path: list[Token] = field(default_factory=list)  # from the cue up to the sentence root
+    guessed: bool = False  # a third party's view of the holder ("analysts expect X to ...")
 
 
 @dataclass
@@ -330,6 +332,8 @@ class RulesExtractor:
         confidence = BASE_CONFIDENCE
         if reading.hedged:
             confidence *= HEDGE_FACTOR
+        if reading.guessed:
+            confidence *= GUESS_FACTOR
         if reading.indirect:
             confidence *= INDIRECT_HOLDER_FACTOR
         if demand:
@@ -519,10 +523,14 @@ class RulesExtractor:
         if outer is not None or first is not None:
             holder_position, holders = outer or first  # type: ignore[misc]
         else:
-            holders = self._fallback_holders(sent, mentions)
+            holders = self._fallback_holders(sent, mentions) or self._listed_position(sent, cue, mentions)
             indirect = bool(holders)
         scope = path[: holder_position + 1] if holder_position is not None else path
         hedged = hedged or self._hedged(scope)
+        if holders and not indirect and self._guessed_by_others(path, holder_position or 0, mentions):
+            guessed = True
+        else:
+            guessed = False
         if holder_position is not None and self._is_history(scope, in_cue, year):
             skip = skip or "history"
         return Reading(
@@ -534,6 +542,7 @@ class RulesExtractor:
             indirect=indirect,
             nominal=nominal if skip is None else [],
             path=path,
+            guessed=guessed,
         )
 
     def _opens_condition(self, verb: Token) -> bool:
@@ -541,6 +550,18 @@ class RulesExtractor:
         return verb.dep_ in {"advcl", "pcomp"} and any(
             c.dep_ == "mark" and c.lower_ in markers for c in verb.children
         )
+
+    def _guessed_by_others(self, path: list[Token], holder_position: int, mentions: MentionIndex) -> bool:
+        """Whether someone who is no actor frames the holder's clause: "analysts expect X to ..."."""
+        lex = self.compiled
+        for node in path[holder_position + 1 :]:
+            if node.lemma_.lower() not in lex.words("hedge_verbs") | lex.words("reporting_verbs"):
+                continue
+            subjects = [c for c in node.children if c.dep_ == "nsubj"]
+            if subjects and not any(mentions.in_noun_phrase(s) for s in subjects):
+                return node.lemma_.lower() in lex.words("hedge_verbs")
+            return False
+        return False
 
     def _is_demand_on(self, verb: Token) -> bool:
         modals = self.compiled.words("deontic_modals")
@@ -614,6 +635,24 @@ class RulesExtractor:
                 return found
         return self._stranded_subject(sent, mentions)
 
+    def _listed_position(self, sent: Span, cue: Cue, mentions: MentionIndex) -> list[Mention]:
+        """ "The ministry's line is firm: no foreign troops, ...": a position listed after a colon."""
+        colon = next((t for t in sent if t.text == ":" and t.i < cue.span.start), None)
+        if colon is None:
+            return []
+        nouns = self.compiled.words("position_nouns")
+        for token in sent[: colon.i - sent.start]:
+            if token.lemma_.lower() in nouns:
+                owners = [
+                    m
+                    for c in token.children
+                    if c.dep_ in {"poss", "compound"}
+                    for m in mentions.in_noun_phrase(c)
+                ]
+                if owners:
+                    return owners
+        return []
+
     def _stranded_subject(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
         """When the parse finds no subject for the main verb, officials named just before it."""
         root = sent.root
@@ -660,6 +699,8 @@ class RulesExtractor:
             for child in node.children:
                 if child.i in on_path:
                     continue
+                if child.dep_ == "det" and previous is not None and previous.dep_ == "conj":
+                    continue  # "no troops, no membership": each conjunct has its own "no"
                 if (
                     child.dep_ == "neg"
                     or (child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"})
@@ -747,11 +788,13 @@ class RulesExtractor:
         for position, node in enumerate(path):
             lemma = node.lemma_.lower()
             below = path[position - 1] if position else None
-            if lemma in lex.words("question_words") or any(
-                c.dep_ == "mark" and c.lower_ in lex.words("question_words") for c in node.children
+            # "asked whether X, and said Y": Y is neither a question nor an accusation.
+            sibling = below is not None and below.dep_ == "conj" and below.pos_ in {"VERB", "AUX"}
+            if not sibling and (
+                lemma in lex.words("question_words")
+                or any(c.dep_ == "mark" and c.lower_ in lex.words("question_words") for c in node.children)
             ):
                 return "question"
-            sibling = below is not None and below.dep_ == "conj" and below.pos_ in {"VERB", "AUX"}
             if lemma in lex.words("non_stance_verbs") and not sibling:
                 return "accusation"  # "accused X of stalling, but said ...": the saying stands
             if lemma in lex.words("outcome_words") and node.i not in in_cue:

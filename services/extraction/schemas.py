@@ -121,6 +121,7 @@ class Lexicon(_PackModel):
     agent_nouns: list[str]
     support_nouns: list[str] = Field(default_factory=list)
     oppose_nouns: list[str] = Field(default_factory=list)
+    position_nouns: list[str] = Field(default_factory=list)
     contact_verbs: list[str] = Field(default_factory=list)
     contact_topic: str | None = None
     # Actors whose leaders meeting or calling each other amounts to talks on the contact topic.
