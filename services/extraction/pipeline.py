@@ -282,6 +282,8 @@ class RulesExtractor:
         flips = [(s, e) for label, s, e in phrases if label == "FLIP" and sent.start <= s and e <= sent.end]
         claims: list[RawClaim] = []
         for cue in cues:
+            if _is_price_of_another(cue, cues):
+                continue
             claims.extend(self._cue_claims(sent, cue, cues, mentions, conditions, flips, year))
         return claims
 
@@ -701,6 +703,10 @@ class RulesExtractor:
                     continue
                 if child.dep_ == "det" and previous is not None and previous.dep_ == "conj":
                     continue  # "no troops, no membership": each conjunct has its own "no"
+                if child.dep_ == "nsubj" and any(
+                    d.dep_ == "det" and d.lower_ in lex.words("negations") for d in child.children
+                ):
+                    negative = not negative  # "no country could veto it": nobody does
                 if (
                     child.dep_ == "neg"
                     or (child.lower_ in lex.words("negations") and child.dep_ in {"det", "advmod", "preconj"})
@@ -944,6 +950,20 @@ def _subjects(verb: Token, mentions: MentionIndex) -> list[Mention]:
             return [m for c in subjects for m in mentions.in_noun_phrase(c)]
         verb = verb.head
     return []
+
+
+def _is_price_of_another(cue: Cue, cues: list[Cue]) -> bool:
+    """ "would not trade territory for a pause": the pause is the price named, not a position on it."""
+    head = cue.head
+    preposition = head.head
+    if head.dep_ != "pobj" or preposition.lower_ != "for":
+        return False
+    verb = preposition.head
+    objects = {c.i for c in verb.children if c.dep_ == "dobj"}
+    return any(
+        other is not cue and (other.head.i in objects or verb.i in range(other.span.start, other.span.end))
+        for other in cues
+    )
 
 
 def _span_indices(span: Span) -> set[int]:
