@@ -82,6 +82,8 @@ class MentionIndex:
                 raw.append(Mention(token.i, token.i + 1, None, None, "pronoun"))
             elif self._is_definite_title(token):
                 raw.append(Mention(token.i, token.i + 1, None, None, "title"))
+            elif self._is_foreign_official(token, taken):
+                raw.append(Mention(token.i, token.i + 1, None, None, "stranger"))
         raw.sort(key=lambda m: m.start)
         self._resolve(doc, raw)
 
@@ -93,6 +95,16 @@ class MentionIndex:
             return True
         following = token.nbor(1) if token.i + 1 < len(token.doc) else None
         return following is not None and following.lemma_.lower() in nouns
+
+    def _is_foreign_official(self, token: Token, taken: set[int]) -> bool:
+        """ "Sweden's prime minister": an official of a country the pack does not know, who still
+        takes the pronouns that follow away from the last known person."""
+        if token.lemma_.lower() not in self.compiled.words("agent_nouns"):
+            return False
+        return any(
+            c.dep_ in {"poss", "compound", "amod"} and c.ent_type_ in {"GPE", "NORP"} and c.i not in taken
+            for c in token.children
+        )
 
     def _is_definite_title(self, token: Token) -> bool:
         if token.lower_ not in self.compiled.person_titles:
