@@ -118,7 +118,8 @@ def bench_projector(events: int) -> None:
     elapsed = time.perf_counter() - started
     print(
         f"projector: {projected} events in {elapsed:.2f}s = {projected / elapsed:,.0f} events/s "
-        f"(goal >= 5,000); bare read of the same log {read / baseline:,.0f} events/s; ratio {elapsed / baseline:.1f}x"
+        f"(goal >= 5,000); bare read of the same log {read / baseline:,.0f} events/s; "
+        f"ratio {elapsed / baseline:.1f}x"
     )
 
 
@@ -267,8 +268,8 @@ def bench_webhooks(port: int, key: str, articles: int) -> None:
     for i in range(articles):
         verb = ("rejects", "accepts")[i % 2]
         body = {
-            "body": f"Bulletin {i} ({uuid.uuid4().hex[:8]}). The Kremlin said that Russia {verb} the proposed "
-            "ceasefire, according to a statement released in Moscow.",
+            "body": f"Bulletin {i} ({uuid.uuid4().hex[:8]}). The Kremlin said that Russia {verb} "
+            "the proposed ceasefire, according to a statement released in Moscow.",
             "published_at": (start + timedelta(hours=i)).isoformat(),
         }
         due = time.perf_counter() + 0.1

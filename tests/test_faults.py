@@ -101,7 +101,7 @@ def test_a_worker_killed_mid_task_loses_and_doubles_nothing(clean_db, worker):
             "WARNING",
             "--schedule",
             str(_state["home"] / "beat-schedule"),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=os.environ.copy(),
         stdout=subprocess.DEVNULL,

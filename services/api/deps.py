@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -49,7 +49,7 @@ async def get_read_session() -> AsyncIterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
-def require_scope(scope: Scope) -> Callable[..., Principal]:
+def require_scope(scope: Scope) -> Callable[..., Awaitable[Principal]]:
     async def dependency(request: Request, session: ReadSessionDep) -> Principal:
         header = request.headers.get("authorization")
         principal = auth_service.authorize_from_cache(header, scope)

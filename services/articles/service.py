@@ -67,9 +67,9 @@ def ingest(
     """
     now = datetime.now(UTC)
     rows = []
-    for index, article in enumerate(articles):
+    for index, submitted in enumerate(articles):
         try:
-            rows.append(prepare(article, min_chars, now))
+            rows.append(prepare(submitted, min_chars, now))
         except InvalidArticle as exc:
             raise InvalidArticle(str(exc), index if len(articles) > 1 else None) from exc
     for offset, row in enumerate(rows):
