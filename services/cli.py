@@ -1,6 +1,7 @@
 """The `stance` command: run the stack or any piece of it, manage keys, rebuild projections."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -83,6 +84,12 @@ def worker(concurrency: Annotated[int | None, typer.Option(help="Worker processe
     """Run a Celery worker (extraction, projection, webhook delivery)."""
     settings = get_settings()
     settings.require_database_url()
+    if settings.worker_metrics_port:
+        # Each worker sums its own pool's metric files: a fresh directory per worker start.
+        metrics_dir = settings.home.resolve() / "metrics" / f"worker-{os.getpid()}"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     argv = [
         sys.executable, "-m", "celery", "-A", "workers.app:celery_app", "worker",
         "--loglevel", settings.log_level, "--concurrency", str(concurrency or settings.worker_concurrency),

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     min_article_chars: int = Field(default=40, ge=1)
 
     queue: str = Field(default="stance", min_length=1, description="Celery queue the workers consume.")
+    worker_metrics_port: int = Field(
+        default=9808, ge=0, le=65535, description="Where a worker serves its Prometheus metrics; 0 = nowhere."
+    )
     worker_concurrency: int = Field(default=2, ge=1)
     extraction_max_attempts: int = Field(default=5, ge=1)
     stuck_article_seconds: int = Field(default=300, ge=5)

@@ -182,8 +182,13 @@ class WorkerProcess:
     def __init__(self, log_path: Path) -> None:
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_dir = log_path.parent / "worker-metrics"
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.metrics_port = int(probe.getsockname()[1])
 
     def start(self, timeout: float = 90, concurrency: int = 2) -> None:
+        self.metrics_dir.mkdir(exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child
         self.process = subprocess.Popen(
             [
@@ -205,6 +210,11 @@ class WorkerProcess:
                 f"test-{RUN_ID}-{uuid.uuid4().hex[:4]}@%h",
             ],
             cwd=ROOT,
+            env={
+                **os.environ,
+                "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+                "STANCE_WORKER_METRICS_PORT": str(self.metrics_port),
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -1,5 +1,7 @@
 """The Celery application: Redis as broker, PostgreSQL as the only source of truth."""
 
+import os
+
 from celery import Celery
 from celery.signals import worker_init
 
@@ -44,6 +46,22 @@ def create_celery() -> Celery:
 
 
 celery_app = create_celery()
+
+
+@worker_init.connect
+def _serve_metrics(**_: object) -> None:
+    """Serve the pool's metrics (webhook deliveries, attempt latency) summed over its processes.
+
+    Pool processes write their counters to PROMETHEUS_MULTIPROC_DIR, which `stance worker` sets.
+    """
+    port = get_settings().worker_metrics_port
+    if not port or not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=get_settings().host, registry=registry)
 
 
 @worker_init.connect
