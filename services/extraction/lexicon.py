@@ -126,6 +126,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "support_nouns",
             "oppose_nouns",
             "position_nouns",
+            "position_verbs",
             "contact_verbs",
             "vacuous_conditions",
             "precondition_nouns",

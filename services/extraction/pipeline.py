@@ -438,7 +438,7 @@ class RulesExtractor:
             return False
         for token in cue.span:
             if token.pos_ == "VERB":
-                doers = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
+                doers = _subjects(token, mentions)  # "X did not plan to send soldiers"
                 if any(m.actor == holder.actor for m in doers):
                     return True  # "X will not send soldiers": the holder declines its own part
         return self._names_own_forces(cue, holder)
@@ -522,6 +522,10 @@ class RulesExtractor:
             speakers = self._fallback_holders(sent, mentions)
             if speakers:
                 outer = (len(path) - 1, speakers)
+        if outer is not None and first is not None and self._sourced_afterwards(path, first, outer):
+            # "Coalition leaders agreed to X, the prime minister said": the speaker is the source
+            # of a position that belongs to the subject.
+            outer = None
         if outer is not None or first is not None:
             holder_position, holders = outer or first  # type: ignore[misc]
         else:
@@ -564,6 +568,15 @@ class RulesExtractor:
                 return node.lemma_.lower() in lex.words("hedge_verbs")
             return False
         return False
+
+    def _sourced_afterwards(
+        self, path: list[Token], first: tuple[int, list[Mention]], outer: tuple[int, list[Mention]]
+    ) -> bool:
+        verb, speaker_verb = path[first[0]], path[outer[0]]
+        if speaker_verb.i < verb.i or verb.lemma_.lower() not in self.compiled.words("position_verbs"):
+            return False
+        inner = {m.actor for m in first[1] if m.kind != "pronoun"}
+        return bool(inner) and not inner & {m.actor for m in outer[1]}
 
     def _is_demand_on(self, verb: Token) -> bool:
         modals = self.compiled.words("deontic_modals")

@@ -122,6 +122,7 @@ class Lexicon(_PackModel):
     support_nouns: list[str] = Field(default_factory=list)
     oppose_nouns: list[str] = Field(default_factory=list)
     position_nouns: list[str] = Field(default_factory=list)
+    position_verbs: list[str] = Field(default_factory=list)
     contact_verbs: list[str] = Field(default_factory=list)
     contact_topic: str | None = None
     # Actors whose leaders meeting or calling each other amounts to talks on the contact topic.
