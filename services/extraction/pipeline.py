@@ -714,7 +714,7 @@ class RulesExtractor:
             for child in node.children:
                 if child.i in on_path:
                     continue
-                if child.dep_ == "det" and previous is not None and previous.dep_ == "conj":
+                if child.dep_ == "det" and previous is not None and previous.dep_ in {"conj", "appos"}:
                     continue  # "no troops, no membership": each conjunct has its own "no"
                 if child.dep_ == "nsubj" and any(
                     d.dep_ == "det" and d.lower_ in lex.words("negations") for d in child.children

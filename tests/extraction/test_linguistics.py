@@ -309,3 +309,43 @@ def test_an_oversized_body_is_read_up_to_the_parser_limit(extractor) -> None:
     claims = extractor.extract(ArticleText(body=body))
     assert [(c.actor, c.topic, c.stance) for c in claims] == [("poland", "sanctions-on-russia", "support")]
     assert body[claims[0].start : claims[0].end] == claims[0].quote
+
+
+# -- later additions ------------------------------------------------------------------------
+
+
+def test_stopping_strikes_on_energy_supports_the_partial_truce(triples_of: Triples) -> None:
+    triples = triples_of("Vladimir Putin agreed to halt attacks on energy infrastructure for 30 days.")
+    assert ("russia", "partial-ceasefire", "support") in triples
+
+
+def test_in_principle_but_sets_terms(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Dmitry Peskov said Moscow was open to a truce in principle, "
+        "but that arms deliveries must stop first."
+    )
+    truce = _one(claims, "russia", "ceasefire")
+    assert truce.stance == "conditional"
+    assert _one(claims, "russia", "military-aid-to-ukraine").stance == "oppose"
+
+
+def test_a_condition_noun_names_what_the_topic_requires(claims_of: Claims) -> None:
+    claims = claims_of("Sergei Lavrov said an end to arms supplies was the main condition for any truce.")
+    assert _one(claims, "russia", "ceasefire").stance == "conditional"
+
+
+def test_a_position_listed_after_a_colon(triples_of: Triples) -> None:
+    triples = triples_of("For now, the Kremlin's line is unchanged: no NATO troops, no NATO membership.")
+    assert ("russia", "peacekeeping-force", "oppose") in triples
+    assert ("russia", "ukraine-nato-membership", "oppose") in triples
+
+
+def test_a_third_party_guess_is_not_reported(triples_of: Triples) -> None:
+    assert triples_of("Analysts expect Moscow to reject the ceasefire.") == set()
+
+
+def test_a_position_sourced_afterwards_belongs_to_the_subject(triples_of: Triples) -> None:
+    triples = triples_of(
+        "Leaders of the coalition of the willing agreed to plan a force for Ukraine, Keir Starmer said."
+    )
+    assert ("coalition-of-the-willing", "peacekeeping-force", "support") in triples
