@@ -41,13 +41,15 @@ def project_batch(session: Session, batch_size: int, notify: bool = True) -> int
         key = (actor_of(event.stream_id), event.data["topic"])
         history_rows.append(_history_row(event, key))
         before = current.get(key)
-        after_row = _apply(before, event, key)
+        after_row = apply_event(before, event, key)
         if after_row is None or after_row is before:
             continue
         current[key] = touched[key] = after_row
         if event.type == STANCE_CHANGED:
             changes.append(
-                PositionChange(key[0], key[1], _public(before), _position_summary(after_row), event)
+                PositionChange(
+                    key[0], key[1], position_summary_or_none(before), position_summary(after_row), event
+                )
             )
     repository.insert_history(session, history_rows)
     repository.upsert_current(session, list(touched.values()))
@@ -70,7 +72,7 @@ def rebuild(session: Session, batch_size: int) -> int:
             return replayed
 
 
-def _apply(
+def apply_event(
     before: dict[str, Any] | None, event: RecordedEvent, key: tuple[str, str]
 ) -> dict[str, Any] | None:
     data = event.data
@@ -123,11 +125,11 @@ def _history_row(event: RecordedEvent, key: tuple[str, str]) -> dict[str, Any]:
     }
 
 
-def _public(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    return _position_summary(row) if row is not None else None
+def position_summary_or_none(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    return position_summary(row) if row is not None else None
 
 
-def _position_summary(row: dict[str, Any]) -> dict[str, Any]:
+def position_summary(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "stance": row["stance"],
         "conditions": row["conditions"],

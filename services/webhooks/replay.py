@@ -28,8 +28,8 @@ def changes_since(
     from services.positions import repository as positions
     from services.positions.projector import (  # the same fold as the live path
         PROJECTION_NAME,
-        _apply,
-        _public,
+        apply_event,
+        position_summary_or_none,
     )
 
     # Only what the projector has already handed to the outbox; what follows is still on its way.
@@ -46,7 +46,7 @@ def changes_since(
                 return
             key = (actor_of(event.stream_id), event.data["topic"])
             before = state.get(key)
-            current = _apply(before, event, key)
+            current = apply_event(before, event, key)
             if current is None or current is before:
                 continue
             state[key] = current
@@ -54,7 +54,13 @@ def changes_since(
                 since_time is None or event.recorded_at > since_time
             )
             if event.type == STANCE_CHANGED and recent:
-                yield PositionChange(key[0], key[1], _public(before), _public(current) or {}, event)
+                yield PositionChange(
+                    key[0],
+                    key[1],
+                    position_summary_or_none(before),
+                    position_summary_or_none(current) or {},
+                    event,
+                )
         if len(events) < READ_BATCH:
             return
         after = events[-1].position
