@@ -5,7 +5,10 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from services.logging import get_logger
 from services.settings import get_settings
+
+log = get_logger(__name__)
 
 
 def create_celery() -> Celery:
@@ -61,7 +64,10 @@ def _serve_metrics(**_: object) -> None:
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, addr=get_settings().host, registry=registry)
+    try:
+        start_http_server(port, addr=get_settings().host, registry=registry)
+    except OSError as exc:  # another worker on this host has the port; its metrics still serve
+        log.warning("worker metrics not served", port=port, error=str(exc))
 
 
 @worker_init.connect
