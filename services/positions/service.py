@@ -57,24 +57,21 @@ def _names_for(pack_path: Path | None) -> Names:
 
 
 def to_position(row: Row[Any], names: Names) -> PositionOut:
-    return PositionOut(
-        actor=row.actor,
-        actor_name=names.actor(row.actor),
-        topic=row.topic,
-        topic_name=names.topic(row.topic),
-        stance=row.stance,  # type: ignore[arg-type]
-        conditions=row.conditions,
-        summary=row.summary,
-        confidence=row.confidence,
-        since=row.since,
-        last_observed_at=row.last_observed_at,
-        observations=row.observations,
-        event_position=row.event_position,
-        evidence=EvidenceOut.model_validate(row.evidence),
-    )
+    return _position(row, names, row.since, row.last_observed_at, row.observations)
 
 
 def history_as_position(row: PositionHistory, names: Names) -> PositionOut:
+    """A past step shown as the position it was: held since, and last seen, at its own date."""
+    return _position(row, names, row.occurred_at, row.occurred_at, 1)
+
+
+def _position(
+    row: Row[Any] | PositionHistory,
+    names: Names,
+    since: datetime,
+    last_observed_at: datetime,
+    observations: int,
+) -> PositionOut:
     return PositionOut(
         actor=row.actor,
         actor_name=names.actor(row.actor),
@@ -84,9 +81,9 @@ def history_as_position(row: PositionHistory, names: Names) -> PositionOut:
         conditions=row.conditions,
         summary=row.summary,
         confidence=row.confidence,
-        since=row.occurred_at,
-        last_observed_at=row.occurred_at,
-        observations=1,
+        since=since,
+        last_observed_at=last_observed_at,
+        observations=observations,
         event_position=row.event_position,
         evidence=EvidenceOut.model_validate(row.evidence),
     )
