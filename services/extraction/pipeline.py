@@ -301,6 +301,7 @@ class RulesExtractor:
             (c for c in conditions if c.kind == "precondition" and cue.head.i in c.governs), None
         )
         marker_tokens = {i for c in conditions for i in range(c.marker.start, c.marker.end)}
+        marker_tokens |= {i for c in conditions for i in c.tokens}  # "only ... after X": X is the condition
         reading = self._read(sent, cue, mentions, flips, year, precondition is not None, marker_tokens)
         if reading.skip is not None:
             return []
@@ -472,7 +473,7 @@ class RulesExtractor:
             token = token.head
             path.append(token)
 
-        skip = self._skip_reason(path, in_cue, allow_temporal, marker_tokens)
+        skip = self._skip_reason(path, in_cue, allow_temporal, marker_tokens, mentions)
         first: tuple[int, list[Mention]] | None = None
         outer: tuple[int, list[Mention]] | None = None
         blocked = False
@@ -529,7 +530,9 @@ class RulesExtractor:
         if outer is not None or first is not None:
             holder_position, holders = outer or first  # type: ignore[misc]
         else:
-            holders = self._fallback_holders(sent, mentions) or self._listed_position(sent, cue, mentions)
+            holders = self._fallback_holders(sent, mentions, path) or self._listed_position(
+                sent, cue, mentions
+            )
             indirect = bool(holders)
         scope = path[: holder_position + 1] if holder_position is not None else path
         hedged = hedged or self._hedged(scope)
@@ -627,11 +630,20 @@ class RulesExtractor:
                     found.append(mention)  # "its bid" is background; "the Ruritanian proposal" is news
         return found
 
-    def _fallback_holders(self, sent: Span, mentions: MentionIndex) -> list[Mention]:
-        """Speakers named outside the cue's own clause: "..., he said", "according to X", "For X, ..."."""
+    def _fallback_holders(
+        self, sent: Span, mentions: MentionIndex, path: list[Token] | None = None
+    ) -> list[Mention]:
+        """Speakers named outside the cue's own clause: "..., he said", "according to X", "For X, ...".
+
+        With a cue's `path`, a "he said" aside must hang from that path, so that it speaks for the
+        cue's clause and not for another one in the same sentence.
+        """
         lex = self.compiled
+        on_path = {t.i for t in path} if path is not None else None
         for token in sent:
             aside = token.dep_ == "parataxis" or (token.dep_ == "ccomp" and token.head.dep_ == "ROOT")
+            if on_path is not None and token.head.i not in on_path and token.i not in on_path:
+                continue
             if aside and token.lemma_.lower() in lex.words("reporting_verbs"):
                 found = [m for c in token.children if c.dep_ == "nsubj" for m in mentions.in_noun_phrase(c)]
                 if found:
@@ -801,7 +813,12 @@ class RulesExtractor:
         return False
 
     def _skip_reason(
-        self, path: list[Token], in_cue: set[int], allow_temporal: bool, marker_tokens: set[int]
+        self,
+        path: list[Token],
+        in_cue: set[int],
+        allow_temporal: bool,
+        marker_tokens: set[int],
+        mentions: MentionIndex,
     ) -> str | None:
         lex = self.compiled
         for position, node in enumerate(path):
@@ -826,6 +843,19 @@ class RulesExtractor:
                 and not allow_temporal
             ):
                 return "circumstance"
+            if (
+                not allow_temporal
+                and any(
+                    c.dep_ == "mark"
+                    and c.lower_ in lex.words("temporal_prepositions")
+                    and c.i not in marker_tokens
+                    for c in node.children
+                )
+                and not any(
+                    c.dep_ in {"nsubj", "nsubjpass"} and mentions.in_noun_phrase(c) for c in node.children
+                )
+            ):
+                return "circumstance"  # "days after a meeting between them ended ..." sets the scene
             if node.pos_ in {"VERB", "AUX"} and any(
                 c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") and c.i not in marker_tokens
                 for c in node.children
