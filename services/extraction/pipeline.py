@@ -371,6 +371,9 @@ class RulesExtractor:
         if any(self._requirements_of(c, sent) for c in conditions):
             return polar, [], True  # a term set for something else is a demand of its own
         governing = [c for c in conditions if cue.head.i not in c.tokens]
+        if not negative:
+            # "keep up the pressure until X": a positive "until" says how long, not on what terms.
+            governing = [c for c in governing if c.kind != "inverted"]
         if not governing:
             return polar, [], False
         if negative and not any(c.kind in {"inverted", "marker", "only"} for c in governing):
