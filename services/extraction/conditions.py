@@ -92,11 +92,20 @@ def _condition_nouns(sent: Span, compiled: CompiledPack) -> list[Condition]:
     nouns = compiled.words("precondition_nouns")
     found: list[Condition] = []
     for token in sent:
-        if token.lemma_.lower() not in nouns or token.dep_ not in {"attr", "oprd"}:
+        if token.lemma_.lower() not in nouns:
             continue
         purpose = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "for"), None)
-        copula = token.head
-        subject = next((c for c in copula.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        if token.dep_ in {"attr", "oprd"}:
+            copula = token.head
+            subject = next((c for c in copula.children if c.dep_ in {"nsubj", "nsubjpass"}), None)
+        elif token.dep_ == "pobj" and token.head.lower_ == "as":
+            # "demanded X and Y as conditions for a pause": the demands are the conditions.
+            copula = token.head.head
+            while copula.pos_ in {"NOUN", "PROPN"} and copula.dep_ in {"conj", "dobj", "pobj", "appos"}:
+                copula = copula.head  # the parser may hang "as conditions" on the last demand
+            subject = next((c for c in copula.children if c.dep_ == "dobj"), None)
+        else:
+            continue
         if purpose is None or subject is None:
             continue
         tokens = without_asides(sent.doc, {t.i for t in subject.subtree})

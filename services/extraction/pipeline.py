@@ -28,6 +28,7 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
 CLAUSE_LINKS = frozenset({"ccomp", "acl", "relcl", "advcl", "parataxis"})
 OBJECT_PREPOSITIONS = frozenset({"for", "to", "on", "about", "with", "into"})
+RELATIVE_PRONOUNS = frozenset({"that", "which", "who"})
 BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those", "each"})
 
 BASE_CONFIDENCE = 0.75
@@ -621,7 +622,9 @@ class RulesExtractor:
         found = []
         for child in children:
             if child.dep_ == "nsubj":
-                found.extend(m for m in mentions.in_noun_phrase(child) if m.actor is not None)
+                # "a memorandum that demanded X": the relative pronoun stands for the noun.
+                subject = node.head if child.lower_ in RELATIVE_PRONOUNS and node.dep_ == "relcl" else child
+                found.extend(m for m in mentions.in_noun_phrase(subject) if m.actor is not None)
         return found, False
 
     def _nominal_holders(self, noun: Token, mentions: MentionIndex) -> list[Mention]:
@@ -860,7 +863,12 @@ class RulesExtractor:
             ):
                 return "circumstance"  # "days after a meeting between them ended ..." sets the scene
             if node.pos_ in {"VERB", "AUX"} and any(
-                c.dep_ == "mark" and c.lower_ in lex.words("reason_markers") and c.i not in marker_tokens
+                c.dep_ == "mark"
+                and c.i not in marker_tokens
+                and (
+                    c.lower_ in lex.words("reason_markers")
+                    or (c.lower_ == "that" and c.i > 0 and c.nbor(-1).lower_ == "so")
+                )
                 for c in node.children
             ):
                 return "reason"
