@@ -132,6 +132,7 @@ def compile_pack(pack: DomainPack, nlp: Language) -> CompiledPack:
             "precondition_nouns",
             "durative_condition_markers",
             "persistence_verbs",
+            "participation_verbs",
             "contact_parties",
             "history_markers",
             "own_markers",

@@ -28,6 +28,7 @@ CONTENT_POS = frozenset({"NOUN", "PROPN", "VERB", "ADJ"})
 RAISING_HEDGES = frozenset({"seem", "appear"})
 CLAUSE_LINKS = frozenset({"ccomp", "acl", "relcl", "advcl", "parataxis"})
 OBJECT_PREPOSITIONS = frozenset({"for", "to", "on", "about", "with", "into"})
+SUFFICIENCY_WORDS = frozenset({"enough", "sufficient", "adequate"})
 RELATIVE_PRONOUNS = frozenset({"that", "which", "who"})
 BACK_POINTERS = frozenset({"both", "it", "this", "that", "they", "these", "those", "each"})
 
@@ -343,7 +344,7 @@ class RulesExtractor:
         if demand:
             confidence *= DEMAND_FACTOR
         for mention in _one_per_actor(reading.holders):
-            if stance == "oppose" and self._declines_own_part(cue, mention, mentions):
+            if stance == "oppose" and self._declines_own_part(cue, mention, mentions, reading.path):
                 continue  # not sending one's own soldiers is no stance on the force itself
             bonus = NAMED_SPEAKER_BONUS if mention.person is not None else 0.0
             claims.append(self._raw(mention, cue, stance, parts, sent, confidence + bonus))
@@ -438,10 +439,17 @@ class RulesExtractor:
         indices = without_asides(doc, {t.i for t in body})
         return clause_parts(sent, indices)
 
-    def _declines_own_part(self, cue: Cue, holder: Mention, mentions: MentionIndex) -> bool:
+    def _declines_own_part(
+        self, cue: Cue, holder: Mention, mentions: MentionIndex, path: list[Token]
+    ) -> bool:
         if cue.topic not in self._participation_topics:
             return False
-        for token in cue.span:
+        joining = self.compiled.words("participation_verbs")
+        # "would not send troops as part of any force": the sending verb may sit above the cue.
+        verbs = [t for t in cue.span if t.pos_ == "VERB"] + [
+            t for t in path if t.pos_ == "VERB" and t.lemma_.lower() in joining
+        ]
+        for token in verbs:
             if token.pos_ == "VERB":
                 doers = _subjects(token, mentions)  # "X did not plan to send soldiers"
                 if any(m.actor == holder.actor for m in doers):
@@ -729,9 +737,12 @@ class RulesExtractor:
                     negative = not negative
                 if node.dep_ == "prep" and node.lower_ in lex.words("negations"):
                     negative = not negative
+            insufficient = any(c.lower_ in SUFFICIENCY_WORDS for c in node.children)
             for child in node.children:
                 if child.i in on_path:
                     continue
+                if insufficient and child.dep_ == "neg":
+                    continue  # "X alone would not be enough": wanted, but not sufficient
                 if child.dep_ == "det" and previous is not None and previous.dep_ in {"conj", "appos"}:
                     continue  # "no troops, no membership": each conjunct has its own "no"
                 if child.dep_ == "nsubj" and any(

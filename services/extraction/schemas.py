@@ -107,6 +107,7 @@ class Lexicon(_PackModel):
     vacuous_conditions: list[str] = Field(default_factory=list)
     principle_markers: list[str] = Field(default_factory=list)
     persistence_verbs: list[str] = Field(default_factory=list)
+    participation_verbs: list[str] = Field(default_factory=list)
     inverted_condition_markers: list[str] = Field(default_factory=list)
     deontic_modals: list[str]
     precondition_markers: list[str]
