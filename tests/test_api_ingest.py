@@ -158,6 +158,8 @@ async def test_a_batch_stores_all_or_nothing(client, auth):
         ),
         (json.dumps({"body": BODY, "colour": "red"}).encode(), "application/json", 422, "colour"),
         (json.dumps({"body": 42}).encode(), "application/json", 422, "body"),
+        (json.dumps({"body": BODY + "\u0000"}).encode(), "application/json", 422, "NUL"),
+        (json.dumps({"body": BODY, "title": "a\u0000b"}).encode(), "application/json", 422, "NUL"),
     ],
 )
 async def test_bad_input_gets_a_clear_4xx_and_stores_nothing(

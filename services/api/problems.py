@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -55,6 +56,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         phrase = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         return problem_response(exc.status_code, phrase, detail, request, dict(exc.headers or {}))
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses NUL characters in text; no field of ours can hold one, so it is the
+        # request that is wrong (and its transaction has rolled back: nothing was stored).
+        if "NUL" in str(exc.orig):
+            detail = "A text field contains a NUL character (\\u0000); remove it."
+            return problem_response(422, "Invalid request", detail, request)
+        raise exc
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -30,6 +30,8 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise UnreadableText("The article body is empty.")
+    if "\x00" in text:
+        raise UnreadableText("The body looks binary (it contains NUL characters); send UTF-8 text.")
     controls = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\t")
     if controls > max(2, len(text) // 200):
         raise UnreadableText("The body looks binary (control characters); send UTF-8 text.")
