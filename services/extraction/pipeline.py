@@ -226,9 +226,22 @@ class RulesExtractor:
             topic, _ = self.compiled.cue_topics[span.label_]
             here = starts.index(mentions.sentence_start[span.start])
             window = set(starts[max(0, here - 2) : here + 1])
+            if not self._refers_back(span.root):
+                continue  # "a non-aligned mission" is new; "the mission" is the one just named
             if any(c.topic == topic and mentions.sentence_start[c.span.start] in window for c in cues):
                 found.append(Cue(topic, span))
         return found
+
+    def _refers_back(self, noun: Token) -> bool:
+        determiners = self.compiled.words("anaphoric_determiners") | {"any"}
+        if any(
+            (c.dep_ in {"det", "amod", "predet"} and c.lower_ in determiners) or c.dep_ == "poss"
+            for c in noun.children
+        ):
+            return True
+        # A bare subject ("membership is not on the table") continues the topic too.
+        indefinite = any(c.dep_ == "det" and c.lower_ in {"a", "an"} for c in noun.children)
+        return noun.dep_ in {"nsubj", "nsubjpass"} and not indefinite
 
     def _excluded(self, topic: str, span: Span) -> bool:
         excluded = self._exclude_words.get(topic)
@@ -731,7 +744,11 @@ class RulesExtractor:
                 previous = node
                 continue
             if node.i not in in_cue and not node.i < barrier:
-                if (self._is_flip_verb(node) and not self._reached_as_adjunct(previous)) or (
+                # "a negotiated end to the war": a flip noun undoes what it governs, not its modifier.
+                modifier = (
+                    node.pos_ == "NOUN" and previous is not None and previous.dep_ in {"amod", "compound"}
+                )
+                if (self._is_flip_verb(node) and not modifier and not self._reached_as_adjunct(previous)) or (
                     lemma in lex.words("flip_adjectives")
                 ):
                     negative = not negative
