@@ -1,0 +1,1 @@
+"""The domain packs shipped with the extractor (data only)."""
