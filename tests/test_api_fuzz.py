@@ -1,19 +1,9 @@
 """Schemathesis over the OpenAPI: whatever a client sends, the API answers without a 5xx."""
 
-import os
-
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
-from services.api.app import app
+from tests.fuzzing import fuzz_settings, schema
 
-# CI runs a fixed set of examples so a landing never hinges on luck; STANCE_FUZZ_EXAMPLES=500
-# explores further and afresh each run.
-FUZZ_EXAMPLES = int(os.environ.get("STANCE_FUZZ_EXAMPLES", "40"))
-FUZZ_DERANDOMIZE = "STANCE_FUZZ_EXAMPLES" not in os.environ
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 # Webhook endpoints that would make the worker call out are covered by their own tests.
 fuzzed = schema.include(method=["GET", "POST"]).exclude(path_regex=r"/v1/(subscriptions|deliveries)")
 
@@ -24,12 +14,7 @@ def fuzz_auth(make_key):
 
 
 @fuzzed.parametrize()
-@settings(
-    max_examples=FUZZ_EXAMPLES,
-    derandomize=FUZZ_DERANDOMIZE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings
 def test_no_request_gets_a_server_error(case, fuzz_auth):
     response = case.call(headers=dict(fuzz_auth))
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"

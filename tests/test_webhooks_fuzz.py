@@ -4,20 +4,10 @@
 and a fuzzer's URLs must not be called. Their behaviour is covered in test_webhooks_api.py.
 """
 
-import os
-
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
 
-from services.api.app import app
+from tests.fuzzing import fuzz_settings, schema
 
-# CI runs a fixed set of examples so a landing never hinges on luck; STANCE_FUZZ_EXAMPLES=500
-# explores further and afresh each run.
-FUZZ_EXAMPLES = int(os.environ.get("STANCE_FUZZ_EXAMPLES", "40"))
-FUZZ_DERANDOMIZE = "STANCE_FUZZ_EXAMPLES" not in os.environ
-
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 fuzzed = schema.include(path_regex=r"^/v1/subscriptions").exclude(path_regex=r"/(test|replay)$")
 
 
@@ -27,12 +17,7 @@ def admin(make_key):
 
 
 @fuzzed.parametrize()
-@settings(
-    max_examples=FUZZ_EXAMPLES,
-    derandomize=FUZZ_DERANDOMIZE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzz_settings
 def test_no_subscription_request_gets_a_server_error(case, admin):
     response = case.call(headers=admin)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
