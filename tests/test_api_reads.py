@@ -102,3 +102,32 @@ async def test_health_and_readiness(client):
     page = await client.get("/")
     assert page.status_code == 200 and "Stance Tracker" in page.text
     assert (await client.get("/openapi.json")).status_code == 200
+
+
+async def test_a_full_last_page_carries_no_cursor_on_any_paginated_endpoint(client, auth):
+    created = await client.post("/v1/subscriptions", json={"url": "https://hooks.example.com/"}, headers=auth)
+    subscription = created.json()["id"]
+    await client.post("/v1/subscriptions", json={"url": "https://b.example.com/"}, headers=auth)
+    build_ledger()  # 4 events, 3 positions, and a delivery per position change for the first subscription
+
+    async def page(path: str) -> dict:
+        response = await client.get(path, headers=auth)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    everything = {
+        "/v1/events?after=0": len((await page("/v1/events?after=0&limit=1000"))["items"]),
+        "/v1/positions?": len((await page("/v1/positions?limit=500"))["items"]),
+        "/v1/actors?": len((await page("/v1/actors?limit=500"))["items"]),
+        "/v1/subscriptions?": 2,
+        f"/v1/subscriptions/{subscription}/deliveries?": len(
+            (await page(f"/v1/subscriptions/{subscription}/deliveries?limit=500"))["items"]
+        ),
+    }
+    assert everything["/v1/events?after=0"] == 4 and everything["/v1/positions?"] == 3
+    assert everything[f"/v1/subscriptions/{subscription}/deliveries?"] >= 2
+    for path, total in everything.items():
+        exact = await page(f"{path}&limit={total}")
+        assert len(exact["items"]) == total and exact["next_cursor"] is None, path
+        short = await page(f"{path}&limit={total - 1}")
+        assert len(short["items"]) == total - 1 and short["next_cursor"], path

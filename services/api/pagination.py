@@ -2,9 +2,12 @@
 
 import base64
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from services.api.problems import Problem
+
+T = TypeVar("T")
 
 
 def encode_cursor(*key: Any) -> str:
@@ -23,3 +26,13 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(key, list) or len(key) != arity or not all(isinstance(k, str | int) for k in key):
         raise Problem(400, "The cursor is not one this API issued; pass `next_cursor` unchanged.")
     return key
+
+
+def split_page(rows: Sequence[T], limit: int) -> tuple[list[T], T | None]:
+    """The page and its last item when more rows follow, else None.
+
+    Callers fetch `limit + 1` rows: only a row beyond the page proves there is a next page, so a
+    full last page does not hand out a cursor to an empty one.
+    """
+    page = list(rows[:limit])
+    return page, (page[-1] if len(rows) > limit and page else None)

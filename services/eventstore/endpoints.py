@@ -3,6 +3,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.api.deps import ReadPrincipal, ReadSessionDep
+from services.api.pagination import split_page
 from services.eventstore import service
 from services.eventstore.schemas import EventPage
 from services.stances.events import stream_id_for
@@ -23,5 +24,6 @@ def list_events(
     actor: Annotated[list[str] | None, Query(description="Actor id; repeat for several.")] = None,
 ) -> EventPage:
     streams = [stream_id_for(a) for a in actor] if actor else None
-    items = service.read_all(session, after=after, limit=limit, types=type, stream_ids=streams)
-    return EventPage(items=items, next_cursor=str(items[-1].position) if items else None)
+    rows = service.read_all(session, after=after, limit=limit + 1, types=type, stream_ids=streams)
+    items, last = split_page(rows, limit)
+    return EventPage(items=items, next_cursor=str(last.position) if last else None)

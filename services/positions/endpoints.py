@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from services.api.deps import ReadPrincipal, ReadSessionDep
-from services.api.pagination import decode_cursor, encode_cursor
+from services.api.pagination import decode_cursor, encode_cursor, split_page
 from services.api.problems import NotFound
 from services.api.responses import json_bytes
 from services.positions import service
@@ -62,10 +62,18 @@ async def list_positions(
     after = decode_cursor(cursor, 2)
 
     def build() -> PositionPage:
-        items = service.list_positions(
-            session, names, actor, topic, stance, _utc(as_of), (after[0], after[1]) if after else None, limit
+        rows = service.list_positions(
+            session,
+            names,
+            actor,
+            topic,
+            stance,
+            _utc(as_of),
+            (after[0], after[1]) if after else None,
+            limit + 1,
         )
-        next_cursor = encode_cursor(items[-1].actor, items[-1].topic) if len(items) == limit else None
+        items, last = split_page(rows, limit)
+        next_cursor = encode_cursor(last.actor, last.topic) if last else None
         return PositionPage(items=items, next_cursor=next_cursor)
 
     return await cached_response(request, session, build)
@@ -100,9 +108,11 @@ async def list_actors(
     after = decode_cursor(cursor, 1)
 
     def build() -> ActorPage:
-        ids = [i for i in service.actor_ids(session, names) if after is None or i > after[0]][:limit]
+        ids, last = split_page(
+            [i for i in service.actor_ids(session, names) if after is None or i > after[0]], limit
+        )
         items = service.actors(session, names, ids)
-        return ActorPage(items=items, next_cursor=encode_cursor(ids[-1]) if len(ids) == limit else None)
+        return ActorPage(items=items, next_cursor=encode_cursor(last) if last else None)
 
     return await cached_response(request, session, build)
 

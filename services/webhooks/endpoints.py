@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.api.deps import AdminPrincipal, SessionDep, SettingsDep
-from services.api.pagination import decode_cursor, encode_cursor
+from services.api.pagination import decode_cursor, encode_cursor, split_page
 from services.api.problems import NotFound, Problem
 from services.models import WebhookDelivery, WebhookSubscription
 from services.webhooks import metrics, replay, service, signing
@@ -118,10 +118,8 @@ def list_subscriptions(
             raise Problem(
                 400, "The cursor is not one this API issued; pass `next_cursor` unchanged."
             ) from exc
-    items = service.list_subscriptions(session, after, limit)
-    next_cursor = (
-        encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id)) if len(items) == limit else None
-    )
+    items, last = split_page(service.list_subscriptions(session, after, limit + 1), limit)
+    next_cursor = encode_cursor(last.created_at.isoformat(), str(last.id)) if last else None
     return SubscriptionPage(items=[_subscription_out(s) for s in items], next_cursor=next_cursor)
 
 
@@ -214,8 +212,10 @@ def list_deliveries(
     key = decode_cursor(cursor, 1)
     if key is not None and not (isinstance(key[0], int) and 0 <= key[0] < 2**63):
         raise Problem(400, "The cursor is not one this API issued; pass `next_cursor` unchanged.")
-    deliveries = service.list_deliveries(session, subscription_id, status, key[0] if key else None, limit)
-    next_cursor = encode_cursor(deliveries[-1].sequence) if len(deliveries) == limit else None
+    deliveries, last = split_page(
+        service.list_deliveries(session, subscription_id, status, key[0] if key else None, limit + 1), limit
+    )
+    next_cursor = encode_cursor(last.sequence) if last else None
     return DeliveryPage(items=_deliveries_out(session, deliveries), next_cursor=next_cursor)
 
 
