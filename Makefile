@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-extract clean
+.PHONY: install run test test-load lint format bench bench-extract clean
 
 install: $(STAMP)
 
@@ -17,6 +17,10 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite while every core is kept busy by another process, as on a shared CI machine.
+test-load:
+	STANCE_CI_LOAD=auto bash .ci/run
 
 lint: install
 	$(VENV)/bin/ruff format --check services workers tests migrations benchmarks

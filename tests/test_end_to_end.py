@@ -6,7 +6,8 @@ from pathlib import Path
 
 from services.db import session_scope
 from services.eventstore import service as store
-from services.queue import send
+from tests.conftest import wait_for
+from workers.app import celery_app
 
 SEED = Path(__file__).parent / "fixtures" / "coalition-peacekeeping.txt"
 
@@ -83,9 +84,16 @@ async def test_seed_article_yields_russia_conditional_and_ukraine_support(client
     assert again.status_code == 200 and again.json()["id"] == article_id
     with session_scope() as session:
         count = len(store.read_all(session, after=0))
-    send("articles.extract", article_id)
-    send("projections.run")
-    time.sleep(3)  # a negative: give the worker time to (wrongly) append
+    # A negative: wait until the worker has finished both tasks, then count again.
+    for task in (
+        celery_app.send_task("articles.extract", args=(article_id,)),
+        celery_app.send_task("projections.run"),
+    ):
+        wait_for(
+            lambda task=task: f"[{task.id}] succeeded" in worker.log_path.read_text(errors="replace"),
+            timeout=60,
+            message=f"the worker to finish {task.id}",
+        )
     with session_scope() as session:
         assert len(store.read_all(session, after=0)) == count
     assert (await get_json(client, f"/v1/articles/{article_id}", auth))["status"] == "processed"

@@ -1,6 +1,5 @@
 """The subscriptions API: secrets, filters, rotation, test pings, deliveries, redelivery, replay, 410."""
 
-import time
 import uuid
 from typing import Any
 
@@ -12,7 +11,7 @@ from services.api.deps import settings as settings_dependency
 from services.settings import Settings
 from tests.conftest import wait_for
 from tests.factories import claim
-from tests.test_webhooks import deliveries, publish, subscribe
+from tests.test_webhooks import deliveries, delivery_settled, projected, publish, subscribe
 from tests.test_webhooks_receiver import receiver
 
 __all__ = ["receiver"]  # the fixture, imported so the tests here can use it
@@ -163,6 +162,8 @@ async def test_a_ping_is_signed_and_listed_with_its_attempt_and_can_be_redeliver
     assert received.verified and received.webhook_id == ping["webhook_id"]
     assert received.payload["data"]["subscription_id"] == subscription["id"]
 
+    # The receiver answers before the worker commits the outcome: wait on the row, not the receiver.
+    wait_for(lambda: delivery_settled(subscription["id"], "delivered", 1), message="the ping recorded")
     delivered = await client.get(
         f"/v1/subscriptions/{subscription['id']}/deliveries?status=delivered", headers=auth
     )
@@ -252,7 +253,7 @@ async def test_a_410_disables_the_subscription_at_once_and_patch_re_enables_it(
     assert refused.status_code == 409 and "enabled" in refused.json()["detail"]
 
     publish([claim(stance="support", quote="Yes.")], first_day=1)  # a disabled subscription gets no row
-    time.sleep(1.0)
+    wait_for(projected, message="the projector to read the new event")
     assert len(deliveries(subscription["id"])) == 1
     enabled = await client.patch(
         f"/v1/subscriptions/{subscription['id']}", json={"enabled": True}, headers=auth

@@ -44,6 +44,9 @@ class Receiver:
     script: list[Any] = field(default_factory=list)
     hang_seconds: float = 3.0
     slow_seconds: float = 0.0
+    # While set, every request is held unanswered until the test releases the gate (bounded, so a
+    # test that forgets cannot hang a thread forever): "in flight" for as long as the test needs.
+    gate: threading.Event | None = None
     received: list[Received] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -104,6 +107,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             if answer == HANG:
                 time.sleep(receiver.hang_seconds)
                 answer = OK
+            elif receiver.gate is not None:
+                receiver.gate.wait(60)
             elif receiver.slow_seconds:
                 time.sleep(receiver.slow_seconds)
             try:
