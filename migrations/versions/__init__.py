@@ -1,0 +1,1 @@
+"""Revisions, loaded by Alembic from their files (it skips this one)."""
