@@ -53,6 +53,10 @@ class Article(Base):
         CheckConstraint(
             "status IN ('pending', 'processing', 'processed', 'failed', 'skipped')", name="status"
         ),
+        CheckConstraint(
+            "published_at_fallback IS NULL OR published_at_fallback IN ('history', 'ingest_time')",
+            name="published_at_fallback",
+        ),
         Index("ix_articles_status_updated_at", "status", "updated_at"),
     )
 
@@ -65,9 +69,14 @@ class Article(Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     body: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime]
+    # True when the client sent no date and published_at is the ingest time; the fallback says
+    # what the undated article may do: `history` (never move a current position) or `ingest_time`.
+    published_at_inferred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    published_at_fallback: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
     claims: Mapped[list[Any] | None]
     events_appended: Mapped[int | None] = mapped_column(Integer)
     extractor: Mapped[str | None] = mapped_column(String(128))

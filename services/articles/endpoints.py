@@ -24,6 +24,8 @@ from services.models import Article
 
 router = APIRouter(prefix="/v1", tags=["articles"])
 
+# The article fields a text/plain or text/html body takes from the query string.
+_QUERY_FIELDS = ("title", "url", "source", "published_at", "published_at_fallback")
 _JSON_SCHEMA_REF = {"$ref": "#/components/schemas/ArticleIn"}
 _ARTICLE_BODY = {
     "requestBody": {
@@ -36,7 +38,7 @@ _ARTICLE_BODY = {
     },
     "parameters": [
         {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
-        for name in ("title", "url", "source", "published_at")
+        for name in _QUERY_FIELDS
     ],
 }
 _BATCH_BODY = {
@@ -110,9 +112,7 @@ async def _article_from_request(request: Request, limit: int) -> ArticleIn:
                 text, title = html_to_text(text)
         except UnreadableText as exc:
             raise Problem(422, str(exc), title="Invalid article") from exc
-        payload = {
-            k: v for k, v in request.query_params.items() if k in ("title", "url", "source", "published_at")
-        }
+        payload = {k: v for k, v in request.query_params.items() if k in _QUERY_FIELDS}
         payload["body"] = text
         payload.setdefault("title", title)
     else:
@@ -201,9 +201,12 @@ def get_article(article_id: uuid.UUID, session: ReadSessionDep, _: ReadPrincipal
         source=article.source,
         language=article.language,
         published_at=article.published_at,
+        published_at_inferred=article.published_at_inferred,
+        published_at_fallback=article.published_at_fallback,  # type: ignore[arg-type]
         created_at=article.created_at,
         processed_at=article.processed_at,
         attempts=article.attempts,
+        skip_reason=article.skip_reason,  # type: ignore[arg-type]
         error=article.error,
         extractor=article.extractor,
         claims=article.claims or [],

@@ -4,9 +4,14 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
 
+from services.articles.skips import SkipReason
 from services.eventstore.schemas import RecordedEvent
 
 ArticleStatus = Literal["pending", "processing", "processed", "failed", "skipped"]
+# What an article without `published_at` may do. `history`: its claims enter the timelines at the
+# ingest time, marked as inferred, and never become or move a current position (an archive
+# import must not rewrite the present). `ingest_time`: it counts as published when it arrived.
+PublishedAtFallback = Literal["history", "ingest_time"]
 
 
 class ArticleIn(BaseModel):
@@ -20,6 +25,11 @@ class ArticleIn(BaseModel):
         default=None, description="ISO 8601; a time without a zone is read as UTC. Defaults to now."
     )
     language: str | None = Field(default=None, max_length=16, description="Only `en` is read.")
+    published_at_fallback: PublishedAtFallback = Field(
+        default="history",
+        description="Without `published_at`: `history` (default) records the claims in the timelines "
+        "only, never as a current position; `ingest_time` treats the article as published on arrival.",
+    )
 
     @field_validator("title", "source", "language")
     @classmethod
@@ -56,10 +66,19 @@ class ArticleDetail(BaseModel):
     source: str | None
     language: str
     published_at: datetime
+    published_at_inferred: bool = Field(
+        description="True when the client sent no date: `published_at` is the ingest time."
+    )
+    published_at_fallback: PublishedAtFallback | None = Field(
+        description="For an undated article, what its claims may do (see ArticleIn)."
+    )
     created_at: datetime
     processed_at: datetime | None
     attempts: int
-    error: str | None
+    skip_reason: SkipReason | None = Field(
+        description="Why a `skipped` article gave no claim: not_english, no_actors or no_stance."
+    )
+    error: str | None = Field(description="Why it failed or, for a skipped article, the reason in words.")
     extractor: str | None
     claims: list[dict[str, Any]]
     events: list[RecordedEvent]

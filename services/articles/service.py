@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services import queue
-from services.articles import repository
+from services.articles import repository, skips
 from services.articles.schemas import ArticleIn
 from services.articles.text import UnreadableText, check_english, clean_text, content_hash
-from services.extraction.schemas import ArticleText
+from services.extraction.domain import load_domain_pack
+from services.extraction.schemas import ArticleText, DomainPack
 from services.extraction.service import Extractor
 from services.models import Article
+from services.settings import get_settings
 from services.stances import service as stances
 
 EXTRACT_TASK = "articles.extract"
@@ -42,6 +44,7 @@ def prepare(article: ArticleIn, min_chars: int, now: datetime) -> dict[str, Any]
         check_english(body, min_chars)
     except UnreadableText as exc:
         raise InvalidArticle(str(exc)) from exc
+    inferred = article.published_at is None
     published_at = article.published_at or now
     if published_at.tzinfo is None:
         published_at = published_at.replace(tzinfo=UTC)
@@ -55,6 +58,8 @@ def prepare(article: ArticleIn, min_chars: int, now: datetime) -> dict[str, Any]
         "body": body,
         "content_hash": content_hash(body),
         "published_at": published_at,
+        "published_at_inferred": inferred,
+        "published_at_fallback": article.published_at_fallback if inferred else None,
     }
 
 
@@ -124,13 +129,21 @@ def process(session: Session, article_id: uuid.UUID, extractor: Extractor) -> Ar
     article.events_appended = appended
     article.extractor = extractor_name
     article.status = "processed" if claims else "skipped"
-    article.error = None
+    skip = None if claims else skips.why_skipped(article.body, _pack_of(extractor))
+    article.skip_reason = skip.reason if skip else None
+    article.error = skip.detail if skip else None
     article.processed_at = datetime.now(UTC)
     article.updated_at = article.processed_at
     session.flush()
     if appended:
         queue.enqueue(session, PROJECT_TASK)
     return article
+
+
+def _pack_of(extractor: Extractor) -> DomainPack:
+    """The domain pack the extractor reads with; the configured one for extractors without it."""
+    pack = getattr(extractor, "pack", None)
+    return pack if isinstance(pack, DomainPack) else load_domain_pack(get_settings().domain_pack)
 
 
 def mark_failed(session: Session, article_id: uuid.UUID, error: str) -> None:

@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, String, any_, cast, delete, select, text, tuple_
+from sqlalchemy import Row, String, and_, any_, cast, delete, func, not_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -144,8 +144,16 @@ def list_as_of(
     actor: str | None = None,
     topic: str | None = None,
 ) -> list[PositionHistory]:
-    """The latest observation per (actor, topic) published at or before `as_of`."""
-    query = select(PositionHistory).where(PositionHistory.occurred_at <= as_of)
+    """The latest observation per (actor, topic) published at or before `as_of`.
+
+    An undated article's history-only observation is left out: its time is only when it arrived,
+    so it says nothing about where anyone stood then.
+    """
+    undated_history_only = and_(
+        PositionHistory.kind == "StanceBackfilled",
+        func.coalesce(PositionHistory.evidence["published_at_inferred"].as_boolean(), False),
+    )
+    query = select(PositionHistory).where(PositionHistory.occurred_at <= as_of, not_(undated_history_only))
     if actor:
         query = query.where(PositionHistory.actor == actor)
     if topic:

@@ -15,6 +15,9 @@ class EvidenceOut(BaseModel):
     url: str | None = None
     source: str | None = None
     title: str | None = None
+    published_at_inferred: bool = Field(
+        default=False, description="The article had no date; the step's time is when it arrived."
+    )
 
 
 class PositionOut(BaseModel):

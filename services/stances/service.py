@@ -36,6 +36,12 @@ def decide(
     """
     state = fold_positions(history)
     seen = {event.metadata.get("causation_id") for event in history}
+    # An undated article's date is only when it arrived: unless its client said that date may
+    # stand, what it says must not become anyone's current position.
+    history_only = bool(article.published_at_inferred) and article.published_at_fallback != "ingest_time"
+    metadata: dict[str, Any] = {"article_id": str(article.id), "extractor": extractor}
+    if article.published_at_inferred:
+        metadata["published_at_inferred"] = True
     decided: list[NewEvent] = []
     for claim in sorted(claims, key=lambda c: c.confidence):
         cause = causation_id(article.id, claim)
@@ -43,7 +49,9 @@ def decide(
             continue
         current = state.get(claim.topic)
         occurred_at = article.published_at
-        if current is None or (occurred_at >= current.last_observed_at and claim.stance != current.stance):
+        if history_only:
+            event_type = STANCE_BACKFILLED  # in the timeline at its inferred date, never current
+        elif current is None or (occurred_at >= current.last_observed_at and claim.stance != current.stance):
             event_type = STANCE_CHANGED
         elif occurred_at < current.last_observed_at:
             event_type = STANCE_BACKFILLED
@@ -53,7 +61,7 @@ def decide(
         event = NewEvent(
             type=event_type,
             data=_event_data(claim, article, previous),
-            metadata={"article_id": str(article.id), "extractor": extractor, "causation_id": cause},
+            metadata={**metadata, "causation_id": cause},
             causation_id=cause,
             occurred_at=occurred_at,
         )
@@ -102,6 +110,7 @@ def _event_data(claim: Claim, article: Article, previous: str | None) -> dict[st
             "url": article.url,
             "source": article.source,
             "title": article.title,
+            "published_at_inferred": bool(article.published_at_inferred),
         },
     }
 
