@@ -82,6 +82,11 @@ def test_the_installed_wheel_migrates_an_empty_database_and_alembic_check_passes
         module, location = where.stdout.split()
         assert module.startswith(str(purelib)) and location.startswith(str(purelib)), where.stdout
         assert Path(location, "versions").is_dir() and Path(location, "script.py.mako").is_file()
+        page = (
+            "from services.api import web; "
+            "print(len(web._read('static/app.js')), len(web._read('index.html')))"
+        )
+        assert all(int(n) > 0 for n in run(str(python), "-c", page, cwd=elsewhere, env=env).stdout.split())
 
         run(str(python), "-c", f"from services.migrate import check; check({url!r})", cwd=elsewhere, env=env)
         with psycopg.connect(_libpq(url)) as connection:

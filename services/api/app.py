@@ -3,9 +3,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from services.api.health import router as health_router
-from services.api.middleware import RejectNulBytes
+from services.api.middleware import RejectNulBytes, SecurityHeaders
 from services.api.problems import install_problem_handlers
 from services.api.web import router as web_router
 from services.articles.endpoints import router as articles_router
@@ -30,10 +31,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher.cancel()
 
 
+class StanceAPI(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's ServerErrorMiddleware, so that even an unhandled error's 500 carries
+        # the security headers: add_middleware would put them inside it.
+        return SecurityHeaders(super().build_middleware_stack())
+
+
 def create_app() -> FastAPI:
     configure_logging()
-    app = FastAPI(
+    app = StanceAPI(
         lifespan=lifespan,
+        docs_url=None,  # services.api.web serves /docs under its own Content-Security-Policy
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         title="Stance Tracker",
         version="0.1.0",
         description="Who stands where, read from the news: positions with their evidence, and their history.",

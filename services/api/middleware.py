@@ -1,6 +1,6 @@
 from urllib.parse import unquote_to_bytes
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.problems import PROBLEM_MEDIA_TYPE
 
@@ -32,3 +32,45 @@ class RejectNulBytes:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+# One policy for the page and the API alike: nothing but the app's own files may run or load, no
+# inline script or style (so text that slips into the DOM cannot execute), no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+class SecurityHeaders:
+    """Add the security headers to every HTTP response, errors included.
+
+    A response that brings its own Content-Security-Policy (the OpenAPI page, whose inline
+    script is allowed by its hash) keeps it; every other one gets CONTENT_SECURITY_POLICY.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in _DEFAULTS if name not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+_DEFAULTS = ((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()), *SECURITY_HEADERS)
