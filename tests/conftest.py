@@ -267,3 +267,25 @@ def wait_for(predicate: Any, timeout: float = 30, interval: float = 0.1, message
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """The real app over real HTTP on loopback (for a browser, or curl); yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    from services.api.app import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    wait_for(lambda: running.started, timeout=60, message="the API server")
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(30)

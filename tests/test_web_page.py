@@ -1,23 +1,17 @@
 """The web page in a real headless Chromium: hostile article text never runs, and the key is handled
 with care. Plus the security headers on every response."""
 
-import socket
-import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 
-from services.api.app import StanceAPI, app
+from services.api.app import StanceAPI
 from services.articles import service as articles
 from services.db import session_scope
 from services.extraction.schemas import Claim
 from services.positions import projector
 from tests.browser import Page, chromium
-from tests.conftest import wait_for
 from tests.factories import T0, ScriptedExtractor, article
 
 # Each payload, if it ever ran, would change the title or set a flag the test reads.
@@ -26,22 +20,6 @@ SCRIPT = "<script>document.title='pwned-script';window.__pwned=1</script>"
 IMAGE = "<img src=x onerror=\"document.title='pwned-img';window.__pwned=1\">"
 JS_URL = "javascript:document.title='pwned-url';window.__pwned=1"
 TITLE = "Stance Tracker"
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    """The real app over real HTTP on loopback, as a browser needs it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    wait_for(lambda: running.started, timeout=60, message="the API server")
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(30)
 
 
 def hostile_ledger() -> None:
