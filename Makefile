@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-load lint format bench bench-extract clean
+.PHONY: install run test test-load lint format bench bench-extract train clean
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format services workers tests migrations benchmarks
 	$(VENV)/bin/ruff check --fix services workers tests migrations benchmarks
+
+# Retrain the stance decision on ../shared/eval/train: prints leave-one-writer-out figures, the
+# learning curve, dev and real-unlabelled, and rewrites the bundled model (fixed seed).
+train: install
+	$(VENV)/bin/stance train --curve
 
 bench-extract: install
 	$(PY) benchmarks/bench_extract.py

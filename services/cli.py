@@ -86,11 +86,40 @@ def extract(
     files: Annotated[list[Path], typer.Argument(help="Article files: .txt bodies or .json with `body`.")],
     format: Annotated[str, typer.Option("--format", help="jsonl, json or table.")] = "jsonl",
     pack: Annotated[Path | None, typer.Option("--pack", help="Domain pack file (default: bundled).")] = None,
+    rules: Annotated[
+        bool, typer.Option("--rules", help="The rules alone, without the learned decision.")
+    ] = False,
 ) -> None:
     """Extract stances from article files, offline (no database or broker)."""
     from services.extraction.cli import extract as run_extract
 
-    run_extract(files, format, pack)
+    run_extract(files, format, pack, rules)
+
+
+@app.command("train")
+def train(
+    eval_dir: Annotated[
+        Path, typer.Option("--eval-dir", help="Folder with train/, dev/, real-unlabelled/ and score.py.")
+    ] = Path("../shared/eval"),
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Where to write the model (default: the bundled one).")
+    ] = None,
+    curve: Annotated[
+        bool, typer.Option("--curve", help="Also print the learning curve (1/4, 1/2, all).")
+    ] = False,
+    cross_validate: Annotated[
+        bool, typer.Option("--cv/--no-cv", help="Leave-one-writer-out cross-validation first.")
+    ] = True,
+) -> None:
+    """Train the stance decision on annotated articles; print its figures; write the model."""
+    from services.extraction.domain import load_domain_pack
+    from services.extraction.learned import model_path
+    from services.extraction.training import run as run_training
+
+    if not (eval_dir / "train").is_dir() or not (eval_dir / "score.py").is_file():
+        typer.echo(f"error: {eval_dir} has no train/ folder and score.py", err=True)
+        raise typer.Exit(2)
+    run_training(eval_dir, output or model_path(load_domain_pack()), cross_validate, curve, echo=typer.echo)
 
 
 def database_url(settings: Settings) -> str:

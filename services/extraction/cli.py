@@ -43,10 +43,13 @@ def extract(
         str, typer.Option("--format", help="jsonl (one line per file), json or table.")
     ] = "jsonl",
     pack: Annotated[Path | None, typer.Option("--pack", help="Domain pack file (YAML or JSON).")] = None,
+    rules: Annotated[
+        bool, typer.Option("--rules", help="The rules alone, without the learned decision.")
+    ] = False,
 ) -> None:
     """Extract stance claims from article files, offline."""
     from services.extraction.domain import DomainPackError
-    from services.extraction.service import get_extractor
+    from services.extraction.service import get_extractor, rules_only
 
     if format not in FORMATS:
         raise typer.BadParameter(f"must be one of {', '.join(FORMATS)}", param_hint="--format")
@@ -56,7 +59,7 @@ def extract(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     try:
-        extractor = get_extractor(pack)
+        extractor = rules_only(pack) if rules else get_extractor(pack)
     except DomainPackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -314,24 +314,76 @@ def clause_parts(sent: Span, indices: set[int]) -> list[str]:
         current.append(i)
     groups.append(current)
     subject = _subject_words(doc, ordered)
+    subject_is_singular = any(doc[i].dep_ == "nsubj" and _is_singular(doc[i]) for i in ordered)
     parts: list[str] = []
     for number, group in enumerate(groups):
-        words = [
-            doc[i]
-            for i in group
-            if doc[i].lower_ not in OBLIGATION_WORDS or doc[i].pos_ not in {"AUX", "PART"}
-        ]
+        words = [doc[i] for i in group if not _is_obligation(doc[i])]
         while words and (words[-1].is_punct or words[-1].lower_ in {"and", "or", "only"}):
             words.pop()
         while words and (words[0].is_punct or words[0].lower_ in {"and", "or", "only", "that"}):
             words.pop(0)
         if not words:
             continue
-        text = _join(words)
-        if number > 0 and subject and not any(w.dep_ in {"nsubj", "nsubjpass"} for w in words):
+        forms = _finite_forms(words)
+        shares_subject = number > 0 and subject and not any(w.dep_ in {"nsubj", "nsubjpass"} for w in words)
+        if shares_subject and subject_is_singular and words[0].tag_ in {"VB", "VBP"}:
+            forms[words[0].i] = third_person(words[0].text)
+        text = _join(words, forms)
+        if shares_subject:
             text = f"{subject} {text}"
         parts.append(text)
     return parts
+
+
+# A demand's clause keeps its verb bare ("demanded that the other side cede"; "must cede" once the
+# modal is dropped): as a stand-alone condition it reads as a statement, so the verb agrees with a
+# singular subject.
+IRREGULAR_THIRD_PERSON = {"be": "is", "have": "has", "do": "does", "go": "goes"}
+PLURAL_PRONOUNS = frozenset({"i", "you", "we", "they"})
+
+
+def third_person(verb: str) -> str:
+    lower = verb.lower()
+    if lower in IRREGULAR_THIRD_PERSON:
+        return IRREGULAR_THIRD_PERSON[lower]
+    if lower.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if len(lower) > 1 and lower.endswith("y") and lower[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _is_singular(subject: Token) -> bool:
+    if subject.lower_ in PLURAL_PRONOUNS or any(c.dep_ == "conj" for c in subject.children):
+        return False
+    return subject.tag_ in {"NN", "NNP"} or subject.lower_ in {"he", "she", "it"}
+
+
+def _finite_forms(words: list[Token]) -> dict[int, str]:
+    """Bare verbs with a singular subject of their own, in their third-person form."""
+    kept = {w.i for w in words}
+    forms: dict[int, str] = {}
+    for word in words:
+        if word.tag_ not in {"VB", "VBP"} or word.pos_ not in {"VERB", "AUX"}:
+            continue
+        children = list(word.children)
+        if any(c.dep_ in {"aux", "auxpass"} and c.i in kept for c in children):
+            continue  # "will withdraw", "to withdraw": the helper carries the tense
+        subject = next((c for c in children if c.dep_ == "nsubj"), None)
+        if subject is None and word.dep_ == "conj":
+            subject = next((c for c in word.head.children if c.dep_ == "nsubj"), None)
+        if subject is not None and _is_singular(subject):
+            forms[word.i] = third_person(word.text)
+    return forms
+
+
+def _is_obligation(token: Token) -> bool:
+    """ "must", "has to", "needs to": the demand's modality, not part of what is demanded."""
+    if token.lower_ not in OBLIGATION_WORDS or token.pos_ not in {"AUX", "PART"}:
+        return False
+    if token.lower_ == "to":
+        return token.i > 0 and token.nbor(-1).lower_ in OBLIGATION_WORDS
+    return True
 
 
 def _subject_words(doc, ordered: list[int]) -> str:
@@ -342,8 +394,9 @@ def _subject_words(doc, ordered: list[int]) -> str:
     return ""
 
 
-def _join(tokens: list[Token]) -> str:
-    text = "".join(t.text_with_ws for t in tokens).strip()
+def _join(tokens: list[Token], replacements: dict[int, str] | None = None) -> str:
+    replacements = replacements or {}
+    text = "".join(replacements.get(t.i, t.text) + t.whitespace_ for t in tokens).strip()
     return " ".join(text.split())
 
 

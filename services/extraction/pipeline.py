@@ -82,6 +82,17 @@ class RawClaim:
     confidence: float
 
 
+@dataclass
+class DocReading:
+    doc: Doc
+    year: int
+    mentions: MentionIndex
+    cues: dict[int, list[Cue]]
+    phrases: list[tuple[str, int, int]]
+    sentences: list[Span]
+    raw: list[RawClaim]
+
+
 class RulesExtractor:
     name = "rules"
 
@@ -105,11 +116,11 @@ class RulesExtractor:
         return self.extract_many([article])[0]
 
     def extract_many(self, articles: Sequence[ArticleText]) -> list[list[Claim]]:
-        texts = (self._within_limit(a.body) for a in articles)
+        texts = (self.within_limit(a.body) for a in articles)
         docs = self.nlp.pipe(texts, batch_size=BATCH_SIZE)
         return [self.claims_from_doc(doc, article) for doc, article in zip(docs, articles, strict=True)]
 
-    def _within_limit(self, body: str) -> str:
+    def within_limit(self, body: str) -> str:
         """The body, or its longest leading run of whole paragraphs the parser accepts.
 
         Offsets stay valid because only a prefix is kept.
@@ -121,19 +132,40 @@ class RulesExtractor:
         return body[: cut if cut > 0 else limit]
 
     def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
+        return self._merge(self.read_doc(doc, article).raw, doc)
+
+    def read_doc(self, doc: Doc, article: ArticleText) -> DocReading:
+        """Mentions, cues and the rules' sentence-level claims: what later stages build on."""
         year = (article.published_at or datetime.now(UTC)).year
         mentions = MentionIndex(doc, self.compiled)
         cues = self._cues(doc, mentions)
         phrases = [(doc.vocab.strings[m], s, e) for m, s, e in self.compiled.phrase_matcher(doc)]
         raw: list[RawClaim] = []
         previous: list[RawClaim] = []
-        for sent in doc.sents:
-            if not sent.text.strip():
-                continue  # a blank line between paragraphs is not a sentence in between
+        # A stray closing quote mark split off as a sentence of its own is no sentence in between.
+        sentences = [sent for sent in doc.sents if any(ch.isalnum() for ch in sent.text)]
+        for sent in sentences:
             found = self._sentence_claims(sent, cues, mentions, phrases, year, previous)
             raw.extend(found)
             previous = found
-        return self._merge(raw, doc)
+        return DocReading(doc, year, mentions, cues, phrases, sentences, raw)
+
+    def conditions_of(self, reading: DocReading, sent: Span, cue: Cue) -> list[str]:
+        """The conditions a sentence sets on one of its cues, as short clauses."""
+        conditions = find_conditions(sent, self.compiled, reading.phrases, {cue.head.i})
+        parts: list[str] = []
+        for condition in conditions:
+            if condition.governs and cue.head.i not in condition.governs:
+                continue
+            if cue.head.i in condition.tokens:
+                continue
+            for part in condition.parts:
+                if part not in parts:
+                    parts.append(part)
+        return parts
+
+    def summary(self, actor: str, topic: str, stance: str, conditions: list[str]) -> str:
+        return self._summary(actor, topic, stance, conditions)
 
     # -- topics ----------------------------------------------------------------------------
 

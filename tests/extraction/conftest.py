@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.extraction.domain import load_domain_pack
+from services.extraction.model import load_nlp
+from services.extraction.pipeline import RulesExtractor
 from services.extraction.schemas import ArticleText, Claim
 from services.extraction.service import Extractor, get_extractor
 
@@ -19,9 +22,16 @@ def extractor() -> Extractor:
 
 
 @pytest.fixture(scope="session")
-def claims_of(extractor: Extractor) -> Callable[[str], list[Claim]]:
+def rules_extractor() -> RulesExtractor:
+    return RulesExtractor(load_domain_pack(), load_nlp())
+
+
+@pytest.fixture(scope="session")
+def claims_of(rules_extractor: RulesExtractor) -> Callable[[str], list[Claim]]:
+    """The rules' reading of one text: each named rule is a stage whose output the decision weighs."""
+
     def run(body: str) -> list[Claim]:
-        return extractor.extract(ArticleText(body=body, published_at=PUBLISHED))
+        return rules_extractor.extract(ArticleText(body=body, published_at=PUBLISHED))
 
     return run
 

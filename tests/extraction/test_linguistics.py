@@ -88,8 +88,23 @@ def test_must_before_turns_the_demands_into_conditions(claims_of: Claims) -> Non
     claims = claims_of("Wang Yi said the West must lift its sanctions before any truce can begin.")
     truce = _one(claims, "china", "ceasefire")
     assert truce.stance == "conditional"
-    assert any("lift its sanctions" in c for c in truce.conditions)
+    assert any("lifts its sanctions" in c for c in truce.conditions)
     assert _one(claims, "china", "sanctions-on-russia").stance == "oppose"
+
+
+def test_a_demanded_clause_reads_as_a_statement_with_a_singular_subject(claims_of: Claims) -> None:
+    claims = claims_of(
+        "Sergei Lavrov said Ukraine must drop its bid to join NATO and hand over two regions "
+        "before any truce can begin."
+    )
+    conditions = _one(claims, "russia", "ceasefire").conditions
+    assert "Ukraine drops its bid to join NATO" in conditions
+    assert any(c.startswith("Ukraine hands over two regions") for c in conditions)
+
+
+def test_a_plural_subject_keeps_the_verb_bare(claims_of: Claims) -> None:
+    claims = claims_of("Kyiv would join talks only if the allies supply more air defence.")
+    assert any(c.startswith("the allies supply") for c in _one(claims, "ukraine", "peace-talks").conditions)
 
 
 def test_a_temporal_once_elsewhere_in_the_sentence_is_not_a_condition(triples_of: Triples) -> None:
