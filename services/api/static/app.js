@@ -121,7 +121,10 @@ function step(s) {
     { className: `step ${stanceClass(s.stance)}` },
     el("strong", { text: s.stance }),
     " ",
-    el("span", { className: "muted", text: `${s.kind} · ${s.occurred_at}` }),
+    el("span", {
+      className: "muted",
+      text: `${s.kind} · ${s.occurred_at}` + (evidence.published_at_inferred ? " (undated article: time of arrival)" : ""),
+    }),
     s.conditions && s.conditions.length ? el("div", { text: "conditions: " + s.conditions.join("; ") }) : null,
     el("blockquote", { text: `“${evidence.quote ?? ""}”` }),
     meta,
