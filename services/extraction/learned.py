@@ -91,6 +91,8 @@ class LearnedExtractor:
 
     def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
         reading = self.rules.read_doc(doc, article)
+        if not self.rules.is_about_the_domain(reading):
+            return []
         described = describe_candidates(self.rules, reading, self.model.topics, self.model.topic_threshold)
         scored = [(c, self.model.decision.probabilities(features)) for c, features in described]
         claims: list[Claim] = []

@@ -132,7 +132,17 @@ class RulesExtractor:
         return body[: cut if cut > 0 else limit]
 
     def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
-        return self._merge(self.read_doc(doc, article).raw, doc)
+        reading = self.read_doc(doc, article)
+        if not self.is_about_the_domain(reading):
+            return []
+        return self._merge(reading.raw, doc)
+
+    def is_about_the_domain(self, reading: DocReading) -> bool:
+        """Whether the article names one of the pack's core actors (any actor, if it names none)."""
+        core = set(self.pack.core_actors)
+        if not core:
+            return True
+        return any(m.actor in core and m.kind != "pronoun" for m in reading.mentions.mentions)
 
     def read_doc(self, doc: Doc, article: ArticleText) -> DocReading:
         """Mentions, cues and the rules' sentence-level claims: what later stages build on."""

@@ -147,6 +147,9 @@ class DomainPack(_PackModel):
     lexicon: Lexicon
     # Claims below this confidence are not reported at all.
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0)
+    # The actors the pack's world turns on: an article naming none of them is about something else,
+    # however its words resemble a topic's (other sanctions, other summits, other peacekeepers).
+    core_actors: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _ids_are_unique_and_known(self) -> DomainPack:
@@ -155,6 +158,9 @@ class DomainPack(_PackModel):
             if duplicates:
                 raise ValueError(f"duplicate {kind} ids: {', '.join(duplicates)}")
         topic_ids = {t.id for t in self.topics}
+        unknown_core = sorted(set(self.core_actors) - {a.id for a in self.actors})
+        if unknown_core:
+            raise ValueError(f"core_actors names unknown actors: {', '.join(unknown_core)}")
         contact = self.lexicon.contact_topic
         if contact is not None and contact not in topic_ids:
             raise ValueError(f"lexicon.contact_topic {contact!r} is not a topic id")

@@ -160,6 +160,8 @@ def fit(examples: list[Example], c: float = DEFAULT_C) -> LinearDecision:
 def predict_article(
     article: Article, decision: LinearDecision, extractor: RulesExtractor, threshold: float
 ) -> list[dict[str, Any]]:
+    if not extractor.is_about_the_domain(article.reading):
+        return []
     scored = [(e.candidate, decision.probabilities(e.features)) for e in article.examples]
     claims = []
     for choice in aggregate(scored, threshold):

@@ -190,3 +190,21 @@ def test_learned_claims_quote_the_body_verbatim() -> None:
     assert claims
     assert all(body[c.start : c.end] == c.quote for c in claims)
     assert all(0.0 < c.confidence < 1.0 for c in claims)
+
+
+def test_an_article_naming_no_core_actor_is_about_something_else(rules: RulesExtractor) -> None:
+    elsewhere = "The European Union said it would impose new sanctions on the rulers of Ruritania."
+    at_home = "The European Union said it would impose new sanctions on Russia."
+    assert not rules.is_about_the_domain(_read(rules, elsewhere))
+    assert rules.is_about_the_domain(_read(rules, at_home))
+    assert get_extractor().extract(ArticleText(body=elsewhere)) == []
+    assert rules.extract(ArticleText(body=elsewhere)) == []
+
+
+def test_core_actors_must_be_actors_of_the_pack() -> None:
+    from pydantic import ValidationError
+
+    pack = load_domain_pack().model_dump()
+    pack["core_actors"] = ["atlantis"]
+    with pytest.raises(ValidationError, match="atlantis"):
+        type(load_domain_pack()).model_validate(pack)
