@@ -25,6 +25,10 @@ from services.extraction.schemas import ArticleText, Claim, DomainPack
 from services.extraction.topics import TopicModel
 
 MODELS_DIR = Path(__file__).parent / "models"
+# A pair the decision leaves without a stance takes the rules' reading when the rules are this sure
+# (a named speaker, unhedged, or the claim repeated): leave-one-writer-out scores it level with the
+# decision alone, and it keeps the plainest statements the decision still misses.
+RULES_FILL_CONFIDENCE = 0.8
 
 
 class ModelError(ValueError):
@@ -115,7 +119,7 @@ class LearnedExtractor:
                     confidence=round(min(0.99, choice.probability), 3),
                 )
             )
-        return claims
+        return with_confident_rules(claims, self.rules.merged_claims(reading))
 
 
 def describe_candidates(
@@ -131,6 +135,13 @@ def describe_candidates(
         candidate.conditioned = bool(rules.conditions_of(reading, candidate.sentence, candidate.cue))
         described.append((candidate, candidate_features(candidate, rules.compiled, reading.year, actor_at)))
     return described
+
+
+def with_confident_rules(decided: list[Claim], rules: list[Claim]) -> list[Claim]:
+    """The decision's claims, and the rules' confident ones on pairs the decision left empty."""
+    pairs = {(c.actor, c.topic) for c in decided}
+    added = [c for c in rules if c.confidence >= RULES_FILL_CONFIDENCE and (c.actor, c.topic) not in pairs]
+    return sorted([*decided, *added], key=lambda c: (c.start, c.actor, c.topic))
 
 
 def terms_of(rules: RulesExtractor, reading: DocReading, candidate: Candidate) -> list[str]:

@@ -134,6 +134,9 @@ class RulesExtractor:
     def claims_from_doc(self, doc: Doc, article: ArticleText) -> list[Claim]:
         return self._merge(self.read_doc(doc, article).raw, doc)
 
+    def merged_claims(self, reading: DocReading) -> list[Claim]:
+        return self._merge(reading.raw, reading.doc)
+
     def is_about_the_domain(self, reading: DocReading) -> bool:
         """Whether the article names one of the pack's core actors (any actor, if it names none).
 

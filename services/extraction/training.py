@@ -23,7 +23,7 @@ from typing import Any
 
 from services.extraction.candidates import Candidate
 from services.extraction.decision import LABELS, LinearDecision, aggregate
-from services.extraction.learned import DecisionModel, describe_candidates, terms_of
+from services.extraction.learned import RULES_FILL_CONFIDENCE, DecisionModel, describe_candidates, terms_of
 from services.extraction.pipeline import DocReading, RulesExtractor
 from services.extraction.schemas import ArticleText
 from services.extraction.topics import TopicModel, fit_topic_model
@@ -158,12 +158,16 @@ def fit(examples: list[Example], c: float = DEFAULT_C) -> LinearDecision:
 
 
 def predict_article(
-    article: Article, decision: LinearDecision, extractor: RulesExtractor, threshold: float
+    article: Article,
+    decision: LinearDecision,
+    extractor: RulesExtractor,
+    threshold: float,
+    with_rules: bool = True,
 ) -> list[dict[str, Any]]:
     if not extractor.is_about_the_domain(article.reading):
         return []
     scored = [(e.candidate, decision.probabilities(e.features)) for e in article.examples]
-    claims = []
+    claims: list[dict[str, Any]] = []
     for choice in aggregate(scored, threshold):
         candidate = choice.candidate
         conditions = terms_of(extractor, article.reading, candidate) if choice.stance == "conditional" else []
@@ -178,6 +182,12 @@ def predict_article(
                 "confidence": round(choice.probability, 3),
             }
         )
+    if not with_rules:
+        return claims
+    pairs = {(c["actor"], c["topic"]) for c in claims}
+    for rule in extractor.merged_claims(article.reading):
+        if rule.confidence >= RULES_FILL_CONFIDENCE and (rule.actor, rule.topic) not in pairs:
+            claims.append(rule.model_dump(mode="json"))
     return claims
 
 
