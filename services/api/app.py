@@ -7,8 +7,10 @@ from starlette.types import ASGIApp
 
 from services.api.health import router as health_router
 from services.api.middleware import RejectNulBytes, SecurityHeaders
+from services.api.openapi import install_openapi
 from services.api.problems import install_problem_handlers
 from services.api.web import router as web_router
+from services.articles.endpoints import OPENAPI_BODY_MODELS
 from services.articles.endpoints import router as articles_router
 from services.auth.endpoints import router as keys_router
 from services.eventstore.endpoints import router as events_router
@@ -61,6 +63,7 @@ def create_app() -> FastAPI:
         webhooks_router,
     ):
         app.include_router(router)
+    install_openapi(app, OPENAPI_BODY_MODELS)
     return app
 
 

@@ -1,5 +1,7 @@
 """RFC 9457 problem details for every error the API returns."""
 
+import re
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -46,6 +48,33 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+def _allowed_methods(request: Request) -> list[str] | None:
+    """Every method the OpenAPI document lists for this path, or None for a path it does not list.
+
+    Starlette's 405 names only the methods of the first route whose path matched, so
+    `/v1/subscriptions/{id}` (GET, PATCH and DELETE on three routes) answered `Allow: GET`.
+    """
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(path):
+            methods.update(method.upper() for method in operations if method.upper() in _HTTP_METHODS)
+    if not methods:
+        return None
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette serves HEAD wherever it serves GET
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
+
+
+@lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -55,7 +84,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else phrase
-        return problem_response(exc.status_code, phrase, detail, request, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = ", ".join(allowed)
+        return problem_response(exc.status_code, phrase, detail, request, headers)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:

@@ -1,12 +1,13 @@
-import json
 import uuid
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from services.api.deps import IngestPrincipal, ReadPrincipal, ReadSessionDep, SessionDep, SettingsDep
+from services.api.jsonbody import LimitedJsonRoute, parse_json
 from services.api.problems import NotFound, Problem
 from services.articles import repository, service
 from services.articles.schemas import (
@@ -22,7 +23,7 @@ from services.articles.text import UnreadableText, decode_utf8, html_to_text
 from services.eventstore import service as event_store
 from services.models import Article
 
-router = APIRouter(prefix="/v1", tags=["articles"])
+router = APIRouter(prefix="/v1", tags=["articles"], route_class=LimitedJsonRoute)
 
 # The article fields a text/plain or text/html body takes from the query string.
 _QUERY_FIELDS = ("title", "url", "source", "published_at", "published_at_fallback")
@@ -47,6 +48,8 @@ _BATCH_BODY = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ArticleBatchIn"}}},
     }
 }
+# Read by the endpoints themselves, so the OpenAPI document is told about them (services.api.openapi).
+OPENAPI_BODY_MODELS = (ArticleIn, ArticleBatchIn)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -79,11 +82,22 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 def _parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(decode_utf8(raw))
+        text = decode_utf8(raw)
     except UnreadableText as exc:
         raise Problem(400, str(exc)) from exc
-    except json.JSONDecodeError as exc:
-        raise Problem(400, f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    return parse_json(text)
+
+
+def _check_article_sizes(payload: Any, limit: int) -> None:
+    """Each article of a batch is held to the limit it would meet alone, so a batch is no way around it."""
+    articles = payload.get("articles") if isinstance(payload, dict) else None
+    if not isinstance(articles, list):
+        return
+    for index, article in enumerate(articles):
+        if len(orjson.dumps(article)) > limit:
+            raise Problem(
+                413, f"articles[{index}] is over the {limit}-byte limit of one article; split it up."
+            )
 
 
 def _validation_problem(exc: ValidationError) -> Problem:
@@ -176,6 +190,7 @@ async def create_articles(
         raise Problem(415, 'A batch is JSON: {"articles": [{"body": ...}, ...]}.')
     limit = settings.max_article_bytes * settings.max_batch_articles
     payload = _parse_json(await _read_body(request, limit))
+    _check_article_sizes(payload, settings.max_article_bytes)
     try:
         batch = ArticleBatchIn.model_validate(payload)
     except ValidationError as exc:

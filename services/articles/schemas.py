@@ -2,8 +2,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.api.fields import MAX_URL_LENGTH, HttpUrl, UtcDateTime
 from services.articles.skips import SkipReason
 from services.eventstore.schemas import RecordedEvent
 
@@ -19,10 +20,14 @@ class ArticleIn(BaseModel):
 
     body: str = Field(description="The article's text (plain text; HTML is accepted as text/html).")
     title: str | None = Field(default=None, max_length=1000)
-    url: AnyHttpUrl | None = None
+    url: HttpUrl | None = Field(
+        default=None, description=f"http(s), at most {MAX_URL_LENGTH} characters once percent-encoded."
+    )
     source: str | None = Field(default=None, max_length=300)
-    published_at: datetime | None = Field(
-        default=None, description="ISO 8601; a time without a zone is read as UTC. Defaults to now."
+    published_at: UtcDateTime | None = Field(
+        default=None,
+        description="ISO 8601, between years 1 and 9999 in UTC; a time without a zone is read as UTC. "
+        "Defaults to now.",
     )
     language: str | None = Field(default=None, max_length=16, description="Only `en` is read.")
     published_at_fallback: PublishedAtFallback = Field(

@@ -3,11 +3,12 @@ import uuid
 from fastapi import APIRouter, Response
 
 from services.api.deps import AdminPrincipal, SessionDep
+from services.api.jsonbody import LimitedJsonRoute
 from services.api.problems import NotFound
 from services.auth import repository, service
 from services.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=LimitedJsonRoute)
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201, summary="Create an API key (shown once)")

@@ -3,13 +3,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.api.deps import ReadPrincipal, ReadSessionDep
+from services.api.jsonbody import LimitedJsonRoute
 from services.api.pagination import split_page
 from services.eventstore import service
 from services.eventstore.schemas import EventPage
 from services.stances.events import stream_id_for
 
 EventType = Literal["StanceChanged", "StanceReaffirmed", "StanceBackfilled"]
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(prefix="/v1", tags=["events"], route_class=LimitedJsonRoute)
 
 
 @router.get("/events", response_model=EventPage, summary="The event log, in global position order")

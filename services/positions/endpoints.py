@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from services.api.deps import ReadPrincipal, ReadSessionDep
+from services.api.fields import UtcDateTime
+from services.api.jsonbody import LimitedJsonRoute
 from services.api.pagination import decode_cursor, encode_cursor, split_page
 from services.api.problems import NotFound
 from services.api.responses import json_bytes
@@ -25,7 +27,7 @@ from services.positions.schemas import (
 from services.positions.service import Names
 from services.settings import get_settings
 
-router = APIRouter(prefix="/v1", tags=["positions"])
+router = APIRouter(prefix="/v1", tags=["positions"], route_class=LimitedJsonRoute)
 
 
 async def get_names() -> Names:
@@ -54,7 +56,8 @@ async def list_positions(
     topic: str | None = None,
     stance: Stance | None = None,
     as_of: Annotated[
-        datetime | None, Query(description="ISO 8601 instant; positions as they stood then.")
+        UtcDateTime | None,
+        Query(description="ISO 8601 instant between years 1 and 9999 in UTC; positions as they stood then."),
     ] = None,
     cursor: str | None = None,
     limit: Limit = 100,

@@ -1,12 +1,14 @@
 """The subscriptions API (admin scope)."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.api.deps import AdminPrincipal, SessionDep, SettingsDep
+from services.api.fields import to_utc
+from services.api.jsonbody import LimitedJsonRoute
 from services.api.pagination import decode_cursor, encode_cursor, split_page
 from services.api.problems import NotFound, Problem
 from services.models import WebhookDelivery, WebhookSubscription
@@ -26,7 +28,7 @@ from services.webhooks.schemas import (
 )
 from services.webhooks.service import DeliveryConflict, InvalidSubscription, KnownIds
 
-router = APIRouter(prefix="/v1", tags=["webhooks"])
+router = APIRouter(prefix="/v1", tags=["webhooks"], route_class=LimitedJsonRoute)
 metrics.register_outbox_collector()
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
@@ -236,19 +238,26 @@ def redeliver(delivery_id: uuid.UUID, session: SessionDep, _: AdminPrincipal) ->
     return out
 
 
+MAX_POSITION = 2**63 - 1
+
+
 def _parse_since(since: str) -> tuple[int | None, datetime | None]:
     value = since.strip()
-    if value.isdigit():
+    invalid = Problem(
+        422,
+        f"`since` must be an event position (an integer from 0 to {MAX_POSITION}) or an ISO 8601 time "
+        f"between years 1 and 9999 in UTC, not {since!r}.",
+        title="Invalid replay",
+    )
+    # isdigit() alone is true for '³' and '٣', which are no ASCII position.
+    if value.isascii() and value.isdigit():
+        if len(value) > 19 or int(value) > MAX_POSITION:
+            raise invalid
         return int(value), None
     try:
-        moment = datetime.fromisoformat(value)
+        return None, to_utc(datetime.fromisoformat(value))
     except ValueError as exc:
-        raise Problem(
-            422,
-            f"`since` must be an event position (an integer) or an ISO 8601 time, not {since!r}.",
-            title="Invalid replay",
-        ) from exc
-    return None, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise invalid from exc
 
 
 @router.post(
