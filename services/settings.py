@@ -29,6 +29,19 @@ class Settings(BaseSettings):
     )
     worker_concurrency: int = Field(default=2, ge=1)
     extraction_max_attempts: int = Field(default=5, ge=1)
+    extraction_piece_chars: int = Field(
+        default=20_000,
+        ge=1_000,
+        description="A longer body is read in pieces of at most this many characters.",
+    )
+    extraction_max_chars: int = Field(
+        default=400_000, ge=1_000, description="A longer body is skipped unread, with the reason."
+    )
+    extraction_time_limit_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="An extraction running longer is stopped and the article marked failed.",
+    )
     stuck_article_seconds: int = Field(default=300, ge=5)
     projector_interval_seconds: float = Field(default=5.0, gt=0)
     read_cache_seconds: float = Field(

@@ -3,6 +3,7 @@
 import uuid
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from services.articles import service as articles
 from services.db import session_scope
@@ -15,7 +16,19 @@ from workers.app import celery_app
 log = get_logger(__name__)
 
 
-@celery_app.task(name="articles.extract", bind=True, acks_late=True, max_retries=None)
+_TIME_LIMIT = get_settings().extraction_time_limit_seconds
+
+
+# The soft limit raises inside the task so it can record why; the hard one ends a pool process
+# stuck where the soft one cannot reach (in C code), and the message is then redelivered.
+@celery_app.task(
+    name="articles.extract",
+    bind=True,
+    acks_late=True,
+    max_retries=None,
+    soft_time_limit=_TIME_LIMIT,
+    time_limit=_TIME_LIMIT + 30,
+)
 def extract_article(self: Task, article_id: str) -> None:
     settings = get_settings()
     key = uuid.UUID(article_id)
@@ -25,7 +38,19 @@ def extract_article(self: Task, article_id: str) -> None:
         return
     try:
         with session_scope() as session:
-            articles.process(session, key, get_extractor(settings.domain_pack))
+            articles.process(
+                session,
+                key,
+                get_extractor(settings.domain_pack),
+                settings.extraction_piece_chars,
+                settings.extraction_max_chars,
+            )
+    except SoftTimeLimitExceeded:
+        # Another attempt would run out of time the same way.
+        log.error("article took too long", article_id=article_id, seconds=_TIME_LIMIT)
+        with session_scope() as session:
+            articles.mark_failed(session, key, f"Extraction took longer than {_TIME_LIMIT:g} s.")
+        return
     except Exception as exc:
         if attempt >= settings.extraction_max_attempts:
             log.exception("article failed", article_id=article_id, attempt=attempt)

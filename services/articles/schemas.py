@@ -81,7 +81,7 @@ class ArticleDetail(BaseModel):
     processed_at: datetime | None
     attempts: int
     skip_reason: SkipReason | None = Field(
-        description="Why a `skipped` article gave no claim: not_english, no_actors or no_stance."
+        description="Why a `skipped` article gave no claim: not_english, no_actors, no_stance or too_long."
     )
     error: str | None = Field(description="Why it failed or, for a skipped article, the reason in words.")
     extractor: str | None

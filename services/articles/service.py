@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from services import queue
-from services.articles import repository, skips
+from services.articles import chunking, repository, skips
 from services.articles.schemas import ArticleIn
 from services.articles.text import UnreadableText, check_english, clean_text, content_hash
 from services.extraction.domain import load_domain_pack
@@ -22,6 +22,7 @@ from services.stances import service as stances
 EXTRACT_TASK = "articles.extract"
 PROJECT_TASK = "projections.run"
 FUTURE_TOLERANCE = timedelta(days=1)
+DEFAULT_PIECE_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,30 @@ def start_processing(session: Session, article_id: uuid.UUID) -> int | None:
     return repository.mark_processing(session, article_id)
 
 
-def process(session: Session, article_id: uuid.UUID, extractor: Extractor) -> Article | None:
+def process(
+    session: Session,
+    article_id: uuid.UUID,
+    extractor: Extractor,
+    piece_chars: int = DEFAULT_PIECE_CHARS,
+    max_chars: int | None = None,
+) -> Article | None:
     """Extract the article's claims and append their events, unless it was done before.
 
     The row lock makes a second worker on the same article wait, then find it processed.
+    A body over `max_chars` is not read at all (skipped, with the reason); a long one is read in
+    pieces of `piece_chars`, so the time and memory one article takes are bounded.
     """
     article = repository.get_for_update(session, article_id)
     if article is None or article.status in ("processed", "skipped"):
         return None
-    claims = extractor.extract(
-        ArticleText(body=article.body, title=article.title, published_at=article.published_at)
+    if max_chars is not None and len(article.body) > max_chars:
+        return _skip(
+            session, article, f"The body has {len(article.body)} characters; at most {max_chars} are read."
+        )
+    claims = chunking.extract_in_pieces(
+        extractor,
+        ArticleText(body=article.body, title=article.title, published_at=article.published_at),
+        piece_chars,
     )
     extractor_name = f"{extractor.name}/{extractor.version}"
     appended = stances.record_claims(session, article, claims, extractor_name) if claims else 0
@@ -144,6 +159,18 @@ def _pack_of(extractor: Extractor) -> DomainPack:
     """The domain pack the extractor reads with; the configured one for extractors without it."""
     pack = getattr(extractor, "pack", None)
     return pack if isinstance(pack, DomainPack) else load_domain_pack(get_settings().domain_pack)
+
+
+def _skip(session: Session, article: Article, reason: str) -> Article:
+    article.claims = []
+    article.events_appended = 0
+    article.status = "skipped"
+    article.skip_reason = "too_long"
+    article.error = reason
+    article.processed_at = datetime.now(UTC)
+    article.updated_at = article.processed_at
+    session.flush()
+    return article
 
 
 def mark_failed(session: Session, article_id: uuid.UUID, error: str) -> None:

@@ -12,8 +12,9 @@ from typing import Literal
 from services.articles.text import UnreadableText, check_english
 from services.extraction.schemas import DomainPack
 
-SkipReason = Literal["not_english", "no_actors", "no_stance"]
-SKIP_REASONS: tuple[SkipReason, ...] = ("not_english", "no_actors", "no_stance")
+# too_long: over STANCE_EXTRACTION_MAX_CHARS, not read at all (services.articles.service.process).
+SkipReason = Literal["not_english", "no_actors", "no_stance", "too_long"]
+SKIP_REASONS: tuple[SkipReason, ...] = ("not_english", "no_actors", "no_stance", "too_long")
 
 
 @dataclass(frozen=True)
