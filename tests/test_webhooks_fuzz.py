@@ -7,6 +7,7 @@ and a fuzzer's URLs must not be called. Their behaviour is covered in test_webho
 import pytest
 
 from tests.fuzzing import fuzz_settings, schema
+from tests.test_api_fuzz import CHECKS
 
 fuzzed = schema.include(path_regex=r"^/v1/subscriptions").exclude(path_regex=r"/(test|replay)$")
 
@@ -20,6 +21,7 @@ def admin(make_key):
 @fuzz_settings
 def test_no_subscription_request_gets_a_server_error(case, admin):
     response = case.call(headers=admin)
+    case.validate_response(response, checks=CHECKS)
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text[:500]}"
     if response.status_code >= 400:
         content_type = response.headers["content-type"]  # schemathesis gives each header as a list
