@@ -70,10 +70,52 @@ def _normalise_host(host: str) -> str:
     return host.strip().rstrip(".").lower()
 
 
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def embedded_ipv4(address: IPAddress) -> tuple[str, tuple[ipaddress.IPv4Address, ...]] | None:
+    """The IPv4 addresses an IPv6 address carries, with the form's name, or None.
+
+    A packet to any of these forms reaches (through a relay or translator) the IPv4 address inside
+    it: `2002:7f00:1::` is 127.0.0.1 by 6to4, `64:ff9b::7f00:1` is 127.0.0.1 by NAT64.
+    """
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return "IPv4-mapped", (address.ipv4_mapped,)
+    if address.sixtofour is not None:
+        return "6to4", (address.sixtofour,)
+    if address.teredo is not None:
+        return "Teredo", address.teredo  # (server, client); both are reached
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in _NAT64_WELL_KNOWN:
+        return "NAT64", (low32,)
+    if address in _NAT64_LOCAL_USE:
+        # RFC 6052 lets a local-use prefix be /48 to /96 and puts the IPv4 bits accordingly; read
+        # the /96 form and refuse the prefix as non-public below whatever it holds.
+        return "local-use NAT64", (low32,)
+    if address in _IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1
+        return "IPv4-compatible", (low32,)
+    return None
+
+
 def internal_category(address: IPAddress) -> str | None:
-    """Why an address is not a public one ("loopback", "private", ...), or None when it is public."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Why an address is not a public one ("loopback", "private", ...), or None when it is public.
+
+    An IPv6 form that embeds an IPv4 address is judged by the address it embeds.
+    """
+    embedded = embedded_ipv4(address)
+    if embedded is not None:
+        form, inner = embedded
+        for ipv4 in inner:
+            category = internal_category(ipv4)
+            if category is not None:
+                return f"{category} ({ipv4} inside a {form} address)"
+        if form == "local-use NAT64":
+            return "non-public (local-use NAT64)"
+        return None
     if address in METADATA_ADDRESSES:
         return "cloud metadata (link-local)"
     for category, flag in (
