@@ -21,7 +21,12 @@ def get_engine(url: str | None = None) -> Engine:
         pool_size=40,
         max_overflow=10,
         pool_recycle=1800,
-        connect_args={"options": "-c timezone=UTC"},
+        # A connection the database dropped (it restarted) is found and replaced at checkout, so
+        # the first requests after a restart succeed instead of failing on a dead socket.
+        pool_pre_ping=True,
+        # A database that does not answer makes a request fail in seconds (a 503), not hang.
+        pool_timeout=10,
+        connect_args={"options": "-c timezone=UTC", "connect_timeout": 5},
         json_serializer=_dumps,
         json_deserializer=orjson.loads,
     )

@@ -5,7 +5,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from services.api.deps import SessionDep, SettingsDep
-from services.api.problems import Problem
+from services.api.problems import DATABASE_RETRY_AFTER_SECONDS, Problem
 
 router = APIRouter(tags=["health"])
 
@@ -35,7 +35,11 @@ def readyz(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     except Exception as exc:
         checks["broker"] = f"error: {type(exc).__name__}"
     if any(value != "ok" for value in checks.values()):
-        raise Problem(503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), checks=checks)
+        problem = Problem(
+            503, "Not ready: " + ", ".join(f"{k} {v}" for k, v in checks.items()), checks=checks
+        )
+        problem.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        raise problem
     return {"status": "ok", "checks": checks}
 
 

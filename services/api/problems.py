@@ -5,13 +5,19 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.logging import get_logger
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DATABASE_RETRY_AFTER_SECONDS = 2
+log = get_logger(__name__)
 
 
 class Problem(Exception):
@@ -88,6 +94,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405 and (allowed := _allowed_methods(request)):
             headers["Allow"] = ", ".join(allowed)
         return problem_response(exc.status_code, phrase, detail, request, headers)
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database is down, restarting, or refusing connections (or a statement was cancelled,
+        # a deadlock broken): a condition of the service, not of the request, and a passing one.
+        # Pooled connections are pinged before use (services.db), so once it is back the next
+        # request gets a fresh connection without restarting the API.
+        log.warning("database unavailable", path=request.url.path, error=str(exc).splitlines()[0][:300])
+        return problem_response(
+            503,
+            "Service Unavailable",
+            "The database is unavailable; try again shortly.",
+            request,
+            {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    for error in (OperationalError, InterfaceError, PoolTimeout, psycopg.OperationalError):
+        app.add_exception_handler(error, _database_unavailable)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError) -> JSONResponse:
