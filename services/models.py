@@ -154,6 +154,22 @@ class PositionHistory(Base):
     occurred_at: Mapped[datetime]
 
 
+class TaskMessage(Base):
+    """The task outbox: a message for the broker, written in the transaction of the work it names
+    and deleted once the relay has published it (services.queue)."""
+
+    __tablename__ = "task_outbox"
+    __table_args__ = (Index("ix_task_outbox_queue_id", "queue", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    # The Celery queue the writer sends to; a relay only takes its own queue's rows.
+    queue: Mapped[str] = mapped_column(String(200))
+    task: Mapped[str] = mapped_column(String(100))
+    args: Mapped[list[Any]]
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
 
@@ -253,6 +269,7 @@ __all__ = [
     "PositionHistory",
     "ProjectionCheckpoint",
     "StoredEvent",
+    "TaskMessage",
     "WebhookDelivery",
     "WebhookDeliveryAttempt",
     "WebhookSubscription",

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         default=9808, ge=0, le=65535, description="Where a worker serves its Prometheus metrics; 0 = nowhere."
     )
     worker_concurrency: int = Field(default=2, ge=1)
+    broker_visibility_timeout_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="A message taken but not acknowledged this long (its worker died) is delivered again.",
+    )
     extraction_max_attempts: int = Field(default=5, ge=1)
     extraction_piece_chars: int = Field(
         default=20_000,

@@ -92,7 +92,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if "database" in _state:
         from services.db import get_engine
+        from services.queue import relay
 
+        relay.stop()  # its polling would only find the database gone
         get_engine().dispose()
         with psycopg.connect(_libpq(_state["admin_url"]), autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{_state["database"]}" WITH (FORCE)')

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 from services.logging import get_logger
 from services.settings import get_settings
@@ -27,7 +27,21 @@ def create_celery() -> Celery:
         worker_prefetch_multiplier=4,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 600},
+        broker_transport_options={
+            # Messages a dead worker had taken (prefetched or running) go back to the queue after
+            # this long: sized to a task (extraction takes seconds), not to the stuck-article sweep.
+            # A task that outlives it runs once more elsewhere, which is harmless: every task is
+            # idempotent and the article's row lock serialises the two.
+            "visibility_timeout": settings.broker_visibility_timeout_seconds,
+            # Look for such messages every 2 s (kombu's default comes to every 100 s).
+            "unacked_restore_interval": 2,
+            "unacked_restore_throttle": 1,
+            # A broker that stops answering fails a publish or a poll in seconds instead of
+            # hanging it; the outbox relay and the consumer then retry.
+            "socket_timeout": 5,
+            "socket_connect_timeout": 2,
+        },
+        broker_connection_timeout=2,
         task_default_queue=settings.queue,
         beat_schedule={
             "project-positions": {
@@ -76,3 +90,11 @@ def _load_extractor(**_: object) -> None:
     from services.extraction.service import get_extractor
 
     get_extractor(get_settings().domain_pack)
+
+
+@worker_process_init.connect
+def _start_outbox_relay(**_: object) -> None:
+    # Each pool process writes outbox rows (projector wake-ups, webhook deliveries) and relays them.
+    from services.queue import start_relay
+
+    start_relay()

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from services import queue
 from services.api.health import router as health_router
 from services.api.middleware import RejectNulBytes, SecurityHeaders
 from services.api.openapi import install_openapi
@@ -28,9 +29,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.read_cache_seconds > 0 and settings.database_url:
         dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
         watcher = asyncio.create_task(response_cache().watch(dsn))
+    if settings.database_url:
+        # Publishes the messages requests write to the outbox, and any another process left.
+        queue.start_relay()
     yield
     if watcher is not None:
         watcher.cancel()
+    queue.relay.stop()
 
 
 class StanceAPI(FastAPI):
