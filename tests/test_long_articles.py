@@ -84,7 +84,7 @@ def test_a_body_over_the_hard_limit_is_skipped_with_the_reason(db_session):
     extractor = RecordingExtractor()
     processed = articles.process(db_session, row.id, extractor, piece_chars=5_000, max_chars=10_000)
     assert processed is not None and processed.status == "skipped"
-    assert "at most 10000" in (processed.error or "")
+    assert "at most 10000" in (processed.error or "") and processed.skip_reason == "too_long"
     assert extractor.lengths == []
     assert store.read_by_article(db_session, str(row.id)) == []
     assert db_session.get(Article, row.id).status == "skipped"
