@@ -79,6 +79,8 @@ keys_app = _Typer(no_args_is_help=True, help="API keys.")
 projections_app = _Typer(no_args_is_help=True, help="Read-model projections.")
 app.add_typer(keys_app, name="keys")
 app.add_typer(projections_app, name="projections")
+secrets_app = _Typer(no_args_is_help=True, help="Encryption of stored secrets (STANCE_SECRET_KEYS).")
+app.add_typer(secrets_app, name="secrets")
 
 
 @app.command("extract")
@@ -242,6 +244,17 @@ def projections_rebuild() -> None:
     with session_scope(database_url(settings)) as session:
         replayed = projector.rebuild(session, settings.projector_batch_size)
     typer.echo(f"replayed {replayed} events", err=True)
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored webhook secret with the first key of STANCE_SECRET_KEYS."""
+    from services.db import session_scope
+    from services.webhooks.repository import reencrypt_secrets
+
+    with session_scope(database_url(get_settings())) as session:
+        count = reencrypt_secrets(session)
+    typer.echo(f"re-encrypted the secrets of {count} subscriptions", err=True)
 
 
 def _migrate(url: str) -> None:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.secrets import EncryptedText
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -197,9 +199,9 @@ class WebhookSubscription(Base):
     actors: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
     topics: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
-    # The signing key has to be readable to sign with, so it is stored as issued.
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    # The signing key has to be readable to sign with: stored encrypted (services.secrets).
+    secret: Mapped[str] = mapped_column(EncryptedText)
+    previous_secret: Mapped[str | None] = mapped_column(EncryptedText)
     previous_secret_expires_at: Mapped[datetime | None]
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)

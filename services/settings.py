@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     )
     projector_batch_size: int = Field(default=1000, ge=1)
 
+    secret_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Fernet keys, comma-separated, the first encrypting: webhook secrets at rest.",
+    )
     webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
@@ -64,7 +68,7 @@ class Settings(BaseSettings):
     webhook_disable_after_seconds: float = Field(default=5 * 24 * 3600, gt=0)
     webhook_secret_grace_seconds: float = Field(default=24 * 3600, ge=0)
 
-    @field_validator("webhook_allowed_hosts", mode="before")
+    @field_validator("webhook_allowed_hosts", "secret_keys", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         if isinstance(value, str):

@@ -5,10 +5,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Text, delete, func, select, tuple_, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, aliased
 
+from services import secrets
 from services.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 OUTSTANDING = ("pending", "retrying")
@@ -195,3 +196,32 @@ def outstanding_counts(session: Session) -> dict[str, int]:
     counts = dict.fromkeys(OUTSTANDING, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def reencrypt_secrets(session: Session) -> int:
+    """Re-encrypt every stored signing secret with the first of the configured keys.
+
+    Reads and writes the stored tokens as they are (type_coerce to plain text skips the column's
+    encryption), so a secret is decrypted with whichever key it was stored under.
+    """
+    table = WebhookSubscription.__table__
+    rows = session.execute(
+        select(
+            table.c.id,
+            type_coerce(table.c.secret, Text).label("secret"),
+            type_coerce(table.c.previous_secret, Text).label("previous_secret"),
+        ).with_for_update()
+    ).all()
+    for row in rows:
+        session.execute(
+            update(WebhookSubscription)
+            .where(WebhookSubscription.id == row.id)
+            .values(
+                secret=type_coerce(secrets.rotate(row.secret), Text),
+                previous_secret=type_coerce(
+                    secrets.rotate(row.previous_secret) if row.previous_secret else None, Text
+                ),
+            )
+        )
+    session.flush()
+    return len(rows)
