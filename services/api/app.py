@@ -13,6 +13,7 @@ from services.api.problems import install_problem_handlers
 from services.api.web import router as web_router
 from services.articles.endpoints import OPENAPI_BODY_MODELS
 from services.articles.endpoints import router as articles_router
+from services.auth import service as auth_service
 from services.auth.endpoints import router as keys_router
 from services.eventstore.endpoints import router as events_router
 from services.logging import configure_logging
@@ -29,12 +30,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.read_cache_seconds > 0 and settings.database_url:
         dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
         watcher = asyncio.create_task(response_cache().watch(dsn))
+    listener = None
     if settings.database_url:
         # Publishes the messages requests write to the outbox, and any another process left.
         queue.start_relay()
+        dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        listener = asyncio.create_task(auth_service.listen_for_revocations(dsn))
     yield
-    if watcher is not None:
-        watcher.cancel()
+    for task in (watcher, listener):
+        if task is not None:
+            task.cancel()
     queue.relay.stop()
 
 

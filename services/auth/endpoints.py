@@ -23,7 +23,6 @@ def list_keys(session: SessionDep, _: AdminPrincipal) -> list[ApiKeyOut]:
 
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key")
 def revoke_key(key_id: uuid.UUID, session: SessionDep, _: AdminPrincipal) -> Response:
-    if not repository.revoke(session, key_id):
+    if not service.revoke_key(session, key_id):
         raise NotFound("active API key", key_id)
-    service.forget_key(key_id)
     return Response(status_code=204)

@@ -1,19 +1,26 @@
 """API keys: random secrets stored only as SHA-256 digests, each with a set of scopes."""
 
+import asyncio
 import hashlib
 import secrets
 import time
 import uuid
 from collections.abc import Sequence
 
+import psycopg
+from psycopg import sql
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.api.problems import Problem
 from services.auth import repository
 from services.auth.schemas import ApiKeyCreated, Principal, Scope
+from services.db import after_commit
+from services.logging import get_logger
 from services.models import ApiKey
 
 KEY_PREFIX = "stk_"
+log = get_logger(__name__)
 
 
 def hash_key(key: str) -> str:
@@ -73,18 +80,28 @@ def _unauthorized(detail: str) -> Problem:
     return problem
 
 
-# Known keys are remembered briefly so a read costs no key lookup; a revocation therefore
-# reaches other API processes within this many seconds (this process forgets at once).
-KEY_CACHE_SECONDS = 10.0
+# Known keys are remembered so a read costs no key lookup. A revocation is broadcast (NOTIFY, sent
+# when the revoking transaction commits) and every API process forgets the key on hearing it. The
+# cache is trusted only while this process is listening: without a live listener (not started,
+# or its connection lost) every request looks its key up, so a revocation is never missed.
+KEY_CACHE_SECONDS = 60.0
+REVOCATION_CHANNEL = "stance_api_key_revoked"
+LISTENER_HEARTBEAT_SECONDS = 2.0
 _known_keys: dict[str, tuple[float, Principal]] = {}
+_forgotten = [0]  # bumped on every forgetting, so a lookup racing a revocation caches nothing
+_listening = False
 
 
 def _cached(key_hash: str) -> Principal | None:
+    if not _listening:
+        return None
     cached = _known_keys.get(key_hash)
     return cached[1] if cached is not None and cached[0] > time.monotonic() else None
 
 
 def _load(session: Session, key_hash: str) -> Principal | None:
+    # A revocation heard while the row was being read must not be undone by caching what was read.
+    generation = _forgotten[0]
     row = repository.active_by_hash(session, key_hash)
     if row is None:
         _known_keys.pop(key_hash, None)
@@ -92,11 +109,63 @@ def _load(session: Session, key_hash: str) -> Principal | None:
     principal = Principal(key_id=row.id, name=row.name, scopes=row.scopes)  # type: ignore[arg-type]
     if len(_known_keys) > 10_000:
         _known_keys.clear()
-    _known_keys[key_hash] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
+    if generation == _forgotten[0]:
+        _known_keys[key_hash] = (time.monotonic() + KEY_CACHE_SECONDS, principal)
     return principal
 
 
+def revoke_key(session: Session, key_id: uuid.UUID) -> bool:
+    """Revoke the key; every API process forgets it the moment the transaction commits."""
+    if not repository.revoke(session, key_id):
+        return False
+    session.execute(select(func.pg_notify(REVOCATION_CHANNEL, str(key_id))))
+    after_commit(session, lambda: forget_key(key_id))
+    return True
+
+
+async def listen_for_revocations(dsn: str) -> None:
+    """Forget revoked keys as their revocations are broadcast, until cancelled.
+
+    A heartbeat query every few seconds proves the connection alive; on any error the cache stops
+    being trusted until listening again, and is emptied then (revocations may have been missed).
+    """
+    global _listening
+    while True:
+        try:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+                await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(REVOCATION_CHANNEL)))
+                _forget_all()
+                _listening = True
+                log.info("listening for key revocations")
+                while True:
+                    async for notify in connection.notifies(timeout=LISTENER_HEARTBEAT_SECONDS):
+                        _forget_payload(notify.payload)
+                    await asyncio.wait_for(connection.execute("SELECT 1"), LISTENER_HEARTBEAT_SECONDS)
+        except asyncio.CancelledError:
+            _listening = False
+            raise
+        except (psycopg.Error, OSError, TimeoutError) as exc:
+            if _listening:
+                log.warning("key revocation listener lost the database; keys are looked up", error=str(exc))
+            _listening = False
+            _forget_all()
+            await asyncio.sleep(1)
+
+
+def _forget_payload(payload: str) -> None:
+    try:
+        forget_key(uuid.UUID(payload))
+    except ValueError:
+        _forget_all()  # not ours to read: forget everything rather than guess
+
+
+def _forget_all() -> None:
+    _forgotten[0] += 1
+    _known_keys.clear()
+
+
 def forget_key(key_id: uuid.UUID) -> None:
+    _forgotten[0] += 1
     for key_hash, (_, principal) in list(_known_keys.items()):
         if principal.key_id == key_id:
             _known_keys.pop(key_hash, None)
