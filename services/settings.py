@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     min_article_chars: int = Field(default=40, ge=1)
 
     queue: str = Field(default="stance", min_length=1, description="Celery queue the workers consume.")
+    metrics_key: str | None = Field(
+        default=None, description="When set, the API's /metrics requires `Authorization: Bearer <key>`."
+    )
+    metrics_port: int = Field(
+        default=0, ge=0, le=65535, description="When set, the API serves /metrics on this port only."
+    )
     worker_metrics_port: int = Field(
         default=9808, ge=0, le=65535, description="Where a worker serves its Prometheus metrics; 0 = nowhere."
     )

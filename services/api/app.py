@@ -30,6 +30,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.read_cache_seconds > 0 and settings.database_url:
         dsn = settings.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
         watcher = asyncio.create_task(response_cache().watch(dsn))
+    metrics_server = None
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        # A plain HTTP server beside the API, for a port the scraper reaches and clients do not.
+        metrics_server, _ = start_http_server(settings.metrics_port, addr=settings.host)
     listener = None
     if settings.database_url:
         # Publishes the messages requests write to the outbox, and any another process left.
@@ -41,6 +47,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if task is not None:
             task.cancel()
     queue.relay.stop()
+    if metrics_server is not None:
+        metrics_server.shutdown()
+        metrics_server.server_close()
 
 
 class StanceAPI(FastAPI):

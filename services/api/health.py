@@ -1,6 +1,7 @@
+import hmac
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -44,5 +45,16 @@ def readyz(session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request, settings: SettingsDep) -> Response:
+    if settings.metrics_port:
+        # Served on its own port (see services.api.app), e.g. one only the scraper can reach.
+        raise Problem(404, f"Metrics are served on port {settings.metrics_port}, not here.")
+    if settings.metrics_key:
+        supplied = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(supplied.encode(), settings.metrics_key.encode()):
+            problem = Problem(
+                401, "Send the metrics key as `Authorization: Bearer <key>`.", title="Unauthorized"
+            )
+            problem.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            raise problem
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
