@@ -55,18 +55,33 @@ def enqueue(session: Session, task_name: str, *args: Any, countdown: float | Non
 
     The relay is woken when the transaction commits.
     """
+    enqueue_many(session, [(task_name, args, countdown)])
+
+
+def enqueue_many(session: Session, messages: Sequence[Message]) -> None:
+    """`enqueue` for several messages in one statement (a batch of articles: one INSERT, not 100)."""
     pending: list[Message] = session.info.setdefault(PENDING_KEY, [])
-    message = (task_name, args, countdown)
-    if message in pending:
+    fresh = []
+    for message in messages:
+        if message not in pending and message not in fresh:
+            fresh.append(message)
+    if not fresh:
         return
     if not pending:
         after_commit(session, lambda: _committed(session))
-    pending.append(message)
-    not_before = datetime.now(UTC) + timedelta(seconds=countdown) if countdown else None
+    pending.extend(fresh)
+    queue_name, now = get_settings().queue, datetime.now(UTC)
     session.execute(
-        insert(TaskMessage).values(
-            queue=get_settings().queue, task=task_name, args=list(args), not_before=not_before
-        )
+        insert(TaskMessage),
+        [
+            {
+                "queue": queue_name,
+                "task": task_name,
+                "args": list(args),
+                "not_before": now + timedelta(seconds=countdown) if countdown else None,
+            }
+            for task_name, args, countdown in fresh
+        ],
     )
 
 

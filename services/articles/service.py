@@ -92,12 +92,12 @@ def ingest(
         article = inserted.get(row["id"])
         if article is not None:
             results.append(IngestResult(article, created=True))
-            queue.enqueue(session, EXTRACT_TASK, str(article.id))
             continue
         original = next((a for a in known if _same_article(a, row)), None)
         if original is None:  # the conflicting row vanished under us; nothing here deletes
             raise RuntimeError("duplicate article vanished")
         results.append(IngestResult(original, created=False))
+    queue.enqueue_many(session, [(EXTRACT_TASK, (str(r.article.id),), None) for r in results if r.created])
     return results
 
 
@@ -187,6 +187,5 @@ def requeue_stuck(session: Session, older_than_seconds: float) -> int:
     ids = repository.stuck_ids(session, datetime.now(UTC) - timedelta(seconds=older_than_seconds))
     if ids:
         repository.touch(session, ids)
-        for article_id in ids:
-            queue.enqueue(session, EXTRACT_TASK, str(article_id))
+        queue.enqueue_many(session, [(EXTRACT_TASK, (str(article_id),), None) for article_id in ids])
     return len(ids)
