@@ -1,11 +1,14 @@
 """The task outbox: a message exists exactly when its transaction commits, and leaves only once sent."""
 
+import uuid
+
 import pytest
 from sqlalchemy import select
 
 from services import queue
 from services.db import session_scope
 from services.models import TaskMessage
+from services.settings import get_settings
 
 
 def rows() -> list[tuple[str, list]]:
@@ -15,10 +18,15 @@ def rows() -> list[tuple[str, list]]:
 
 @pytest.fixture
 def quiet_relay(monkeypatch):
-    """This process's relay held back, so the test decides when rows are sent."""
+    """This process's relay held back, and a queue no worker's relay takes rows of, so the test
+    decides when rows are sent."""
     monkeypatch.setattr(queue.relay, "wake", lambda: None)
     queue.relay.stop()
+    monkeypatch.setenv("STANCE_QUEUE", f"outbox-test-{uuid.uuid4().hex[:8]}")
+    get_settings.cache_clear()
     yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
     queue.relay.start()
 
 
