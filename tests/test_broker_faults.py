@@ -186,7 +186,9 @@ def test_a_frozen_redis_holds_up_no_ingest_and_the_work_follows_its_return(stack
 
 def test_work_a_killed_worker_had_taken_is_done_within_30_seconds(stack):
     _, _, worker, http = stack
-    total = 30
+    # Two running and eight prefetched (concurrency 2, prefetch multiplier 4): once two are done,
+    # the rest is all in the worker's hands when it dies.
+    total = 12
     posted = [post(http, n)[0] for n in range(total)]
     wait_for(lambda: count("processed") >= 2, timeout=60, message="some articles processed")
     worker.kill_main()
