@@ -112,7 +112,10 @@ def assert_each_processed_once(posted: list[str]) -> None:
         for row in rows:
             assert row.status == "processed", (row.id, row.status, row.error)
             # However many claims the extractor reads in one article, each was appended once.
-            assert row.events_appended == len(store.read_by_article(session, str(row.id))) >= 1
+            events = store.read_by_article(session, str(row.id))
+            assert row.events_appended == len(events) >= 1
+            claims = [(e.stream_id, e.data["topic"], e.data["stance"]) for e in events]
+            assert len(claims) == len(set(claims)), "an article's claim was appended twice"
         streams = {e.stream_id for e in store.read_all(session, after=0, limit=100_000)}
         for stream in streams:
             versions = [e.stream_version for e in store.read_stream(session, stream)]
