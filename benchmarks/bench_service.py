@@ -288,12 +288,14 @@ def bench_webhooks(port: int, key: str, articles: int) -> None:
     # Two workers can finish a later article first; the earlier one is then a late observation
     # (StanceBackfilled) that moves no position and rightly sends nothing.
     changes = 0
+    # A fresh connection: the pooled ones may have idled past the server's keep-alive while the
+    # loop above waited for webhooks that a late (backfilled) article rightly never sends.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for article_id in posted:
-        connection = client.pool.get()
         connection.request("GET", f"/v1/articles/{article_id}", headers=client.headers)
         detail = json.loads(connection.getresponse().read())
-        client.pool.put(connection)
         changes += any(event["type"] == "StanceChanged" for event in detail["events"])
+    connection.close()
     print(
         f"webhooks: {len(latencies)} of {changes} position changes delivered ({articles} articles, "
         f"{articles - changes} arrived out of order); article-to-webhook at 10 articles/s "
