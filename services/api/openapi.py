@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from services.api.jsonbody import JSON_LIMITS
+
 REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -52,7 +54,7 @@ def install_openapi(app: FastAPI, body_models: Sequence[type[BaseModel]]) -> Non
             schema = get_openapi(
                 title=app.title,
                 version=app.version,
-                description=app.description,
+                description=f"{app.description}\n\nLimits: {JSON_LIMITS}",
                 routes=app.routes,
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -45,7 +45,11 @@ class ArticleIn(BaseModel):
 class ArticleBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    articles: list[ArticleIn] = Field(min_length=1)
+    articles: list[ArticleIn] = Field(
+        min_length=1,
+        description="At most STANCE_MAX_BATCH_ARTICLES (100); each article, as JSON, at most "
+        "STANCE_MAX_ARTICLE_BYTES (200,000 bytes), the limit of one article posted alone.",
+    )
 
 
 class ArticleLinks(BaseModel):
