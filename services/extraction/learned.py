@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from services.extraction.candidates import Candidate, find_candidates
 from services.extraction.decision import LinearDecision, aggregate
 from services.extraction.features import candidate_features
-from services.extraction.pipeline import BATCH_SIZE, DocReading, RulesExtractor
+from services.extraction.pipeline import BATCH_SIZE, DocReading, RulesExtractor, quote_of
 from services.extraction.schemas import ArticleText, Claim, DomainPack
 from services.extraction.topics import TopicModel
 
@@ -104,7 +104,7 @@ class LearnedExtractor:
         for choice in aggregate(scored, self.model.decision.threshold):
             candidate = choice.candidate
             conditions = terms_of(self.rules, reading, candidate) if choice.stance == "conditional" else []
-            quote, start, end = _trimmed(candidate.sentence, text)
+            quote, start, end = quote_of(candidate.sentence, text)
             claims.append(
                 Claim(
                     actor=candidate.actor,
@@ -148,12 +148,3 @@ def terms_of(rules: RulesExtractor, reading: DocReading, candidate: Candidate) -
     """A conditional claim's terms: the rules' own reading of the sentence when they saw conditions
     there, else whatever conditions the sentence sets on the candidate's cue."""
     return candidate.rule_conditions or rules.conditions_of(reading, candidate.sentence, candidate.cue)
-
-
-def _trimmed(sent: Span, text: str) -> tuple[str, int, int]:
-    start, end = sent.start_char, sent.end_char
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return text[start:end], start, end

@@ -1045,7 +1045,7 @@ class RulesExtractor:
                     if part.lower() not in {c.lower() for c in conditions}:
                         conditions.append(part)
             speaker = best.speaker or next((m.speaker for m in members if m.speaker), None)
-            quote, start, end = _quote(best.sentence, text)
+            quote, start, end = quote_of(best.sentence, text)
             claims.append(
                 Claim(
                     actor=actor,
@@ -1131,7 +1131,7 @@ def _one_per_actor(mentions: list[Mention]) -> list[Mention]:
     return list(chosen.values())
 
 
-def _quote(sent: Span, text: str) -> tuple[str, int, int]:
+def quote_of(sent: Span, text: str) -> tuple[str, int, int]:
     """The sentence as it stands in the body, without surrounding whitespace."""
     start, end = sent.start_char, sent.end_char
     while start < end and text[start].isspace():
